@@ -1,0 +1,6 @@
+//! cogsync: a conformance suite, reference model and reference server for the Amazon Cognito
+//! Sync dataset API.
+
+pub mod model;
+pub mod server;
+pub mod spec;

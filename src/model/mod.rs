@@ -1,0 +1,1 @@
+//! The reference model (the oracle). See issue text.

@@ -1,0 +1,17 @@
+//! The vocabulary of the Cognito Sync dataset API: wire shapes, constraints and error kinds.
+//!
+//! Data only. The model, the server and the suite all speak in these words, but none of the
+//! behaviour of the service lives here.
+
+mod error;
+mod limits;
+mod names;
+mod wire;
+
+pub use error::ErrorKind;
+pub use limits::*;
+pub use names::{
+    ConstraintError, DatasetName, DeviceId, IdentityId, IdentityPoolId, Operation, RecordKey, Rule,
+    validate_record_value,
+};
+pub use wire::*;
