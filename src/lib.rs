@@ -1,6 +1,7 @@
 //! cogsync: a conformance suite, reference model and reference server for the Amazon Cognito
 //! Sync dataset API.
 
+pub mod client;
 pub mod model;
 pub mod server;
 pub mod spec;

@@ -1,0 +1,439 @@
+//! Talking to any endpoint: one call per operation, each returning the typed reply *and* the
+//! raw exchange, so a report can show exactly what went over the wire.
+//!
+//! Whatever the endpoint does — hang, reset, send garbage, a huge body, the wrong content type —
+//! becomes a [`Trouble`] inside the reply, never a panic or a hang: every exchange runs under a
+//! timeout and reads at most a capped number of body bytes.
+
+use std::time::{Duration, Instant};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{
+    self, CLIENT_CONTEXT_HEADER, DatasetPath, ERROR_TYPE_HEADER, ErrorBody, ErrorKind,
+    IdentityPath, Request,
+};
+
+/// RFC 3986 unreserved characters stay as they are; everything else is percent-encoded, which
+/// is how the AWS SDKs encode path labels and query values (`:` becomes `%3A`).
+const LABEL: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Headers whose values never appear in output.
+const SECRET_HEADERS: [&str; 3] = ["authorization", "x-amz-security-token", "cookie"];
+
+/// How the client treats an endpoint.
+#[derive(Debug, Clone)]
+pub struct EndpointOptions {
+    /// Whole-exchange limit: connect, send, headers and body.
+    pub timeout: Duration,
+    /// Response bodies longer than this are a finding, not something to buffer.
+    pub response_bytes_max: usize,
+}
+
+impl Default for EndpointOptions {
+    fn default() -> Self {
+        EndpointOptions { timeout: Duration::from_secs(10), response_bytes_max: 32 * 1024 * 1024 }
+    }
+}
+
+/// Harness trouble while setting up a client (not a finding about the endpoint).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("endpoint URL {url:?} is not an http:// or https:// URL")]
+    BadUrl { url: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// An endpoint of the Cognito Sync dataset API.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    base: String,
+    http: reqwest::Client,
+    options: EndpointOptions,
+}
+
+/// One HTTP request and what came back, for reports; secrets are already redacted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    /// `None` when no response arrived (timeout, reset, refused).
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8), cut at the response cap.
+    pub response_body: String,
+    pub elapsed_ms: f64,
+}
+
+/// Why an exchange produced no usable answer: always a finding about the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Trouble {
+    #[error("no complete answer within {ms} ms")]
+    Timeout { ms: u64 },
+    #[error("connection failed: {0}")]
+    Connection(String),
+    #[error("response body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("success answer with Content-Type {0:?}, not application/json (ERR-4)")]
+    WrongContentType(String),
+    #[error("body is not JSON: {0}")]
+    NotJson(String),
+    #[error("body does not have the operation's shape: {0}")]
+    BadShape(String),
+}
+
+/// An error answer (any non-2xx status), read as leniently as possible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub status: u16,
+    /// `x-amzn-ErrorType` as sent, if it was.
+    pub type_header: Option<String>,
+    /// The kind named by the header (ERR-1: the header is what counts).
+    pub kind: Option<ErrorKind>,
+    /// The JSON body, if it was one.
+    pub body: Option<ErrorBody>,
+}
+
+/// The endpoint's answer to one call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply<T> {
+    Success(T),
+    Error(ErrorReply),
+    Broken(Trouble),
+}
+
+impl<T> Reply<T> {
+    pub fn success(&self) -> Option<&T> {
+        match self {
+            Reply::Success(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A request as bytes on the wire, for calls the typed API cannot express (fuzzing, replays).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawRequest {
+    pub method: String,
+    /// Path and query, already encoded, starting with `/`.
+    pub path_and_query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What a raw exchange returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+fn encode(label: &str) -> String {
+    utf8_percent_encode(label, LABEL).to_string()
+}
+
+fn dataset_path(p: &DatasetPath) -> String {
+    format!(
+        "/identitypools/{}/identities/{}/datasets/{}",
+        encode(&p.identity_pool_id),
+        encode(&p.identity_id),
+        encode(&p.dataset_name)
+    )
+}
+
+fn identity_path(p: &IdentityPath) -> String {
+    format!("/identitypools/{}/identities/{}", encode(&p.identity_pool_id), encode(&p.identity_id))
+}
+
+fn with_query(path: String, params: &[(&str, Option<String>)]) -> String {
+    let pairs: Vec<String> = params
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={}", encode(v))))
+        .collect();
+    if pairs.is_empty() { path } else { format!("{path}?{}", pairs.join("&")) }
+}
+
+/// The HTTP form of a typed request, as an AWS SDK would send it.
+pub fn to_raw(request: &Request) -> RawRequest {
+    let (method, path_and_query, mut headers, body) = match request {
+        Request::UpdateRecords(r) => {
+            let mut headers = Vec::new();
+            if let Some(ctx) = &r.client_context {
+                headers.push((CLIENT_CONTEXT_HEADER.to_owned(), ctx.clone()));
+            }
+            // Serialising these plain structs cannot fail; an empty body is the safe fallback.
+            let body = serde_json::to_vec(&r.body).unwrap_or_default();
+            ("POST", dataset_path(&r.path), headers, body)
+        }
+        Request::ListRecords(r) => (
+            "GET",
+            with_query(
+                format!("{}/records", dataset_path(&r.path)),
+                &[
+                    ("lastSyncCount", r.last_sync_count.map(|v| v.to_string())),
+                    ("maxResults", r.max_results.map(|v| v.to_string())),
+                    ("nextToken", r.next_token.clone()),
+                    ("syncSessionToken", r.sync_session_token.clone()),
+                ],
+            ),
+            Vec::new(),
+            Vec::new(),
+        ),
+        Request::DescribeDataset(r) => ("GET", dataset_path(&r.path), Vec::new(), Vec::new()),
+        Request::DeleteDataset(r) => ("DELETE", dataset_path(&r.path), Vec::new(), Vec::new()),
+        Request::ListDatasets(r) => (
+            "GET",
+            with_query(
+                format!("{}/datasets", identity_path(&r.path)),
+                &[
+                    ("maxResults", r.max_results.map(|v| v.to_string())),
+                    ("nextToken", r.next_token.clone()),
+                ],
+            ),
+            Vec::new(),
+            Vec::new(),
+        ),
+        Request::DescribeIdentityUsage(r) => {
+            ("GET", identity_path(&r.path), Vec::new(), Vec::new())
+        }
+    };
+    if !body.is_empty() {
+        headers.push(("content-type".to_owned(), spec::CONTENT_TYPE_JSON.to_owned()));
+    }
+    RawRequest { method: method.to_owned(), path_and_query, headers, body }
+}
+
+fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                (name.clone(), "<redacted>".to_owned())
+            } else {
+                (name.clone(), value.clone())
+            }
+        })
+        .collect()
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+impl Endpoint {
+    /// A client for the endpoint at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base_url: &str, options: EndpointOptions) -> Result<Endpoint, ClientError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ClientError::BadUrl { url: base_url.to_owned() });
+        }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .http1_only()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(Endpoint { base, http, options })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends bytes as they are; the response body is capped and the exchange is timed out.
+    pub async fn send_raw(&self, request: &RawRequest) -> (Result<RawResponse, Trouble>, Exchange) {
+        let url = format!("{}{}", self.base, request.path_and_query);
+        let mut exchange = Exchange {
+            method: request.method.clone(),
+            url: url.clone(),
+            request_headers: redact(&request.headers),
+            request_body: String::from_utf8_lossy(&request.body).into_owned(),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: String::new(),
+            elapsed_ms: 0.0,
+        };
+        let started = Instant::now();
+        let timeout = self.options.timeout;
+        let result = tokio::time::timeout(timeout, self.exchange(request, &url)).await;
+        exchange.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let result = match result {
+            Err(_) => Err(Trouble::Timeout { ms: timeout.as_millis() as u64 }),
+            Ok(r) => r,
+        };
+        if let Ok(response) = &result {
+            exchange.status = Some(response.status);
+            exchange.response_headers = response.headers.clone();
+            exchange.response_body = String::from_utf8_lossy(&response.body).into_owned();
+        }
+        (result, exchange)
+    }
+
+    async fn exchange(&self, request: &RawRequest, url: &str) -> Result<RawResponse, Trouble> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| Trouble::Connection(format!("invalid method: {e}")))?;
+        let mut builder = self.http.request(method, url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let mut response = builder
+            .body(request.body.clone())
+            .send()
+            .await
+            .map_err(|e| Trouble::Connection(describe(&e)))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let limit = self.options.response_bytes_max;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| Trouble::Connection(describe(&e)))? {
+            if body.len() + chunk.len() > limit {
+                return Err(Trouble::BodyTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(RawResponse { status, headers, body })
+    }
+
+    /// Sends a typed request and reads the answer as the operation's response shape `T`.
+    pub async fn call<T: DeserializeOwned>(&self, request: &Request) -> (Reply<T>, Exchange) {
+        let (result, exchange) = self.send_raw(&to_raw(request)).await;
+        let reply = match result {
+            Err(trouble) => Reply::Broken(trouble),
+            Ok(response) => decode(&response),
+        };
+        (reply, exchange)
+    }
+}
+
+/// Reads an HTTP answer as success (`T`), error, or trouble.
+pub fn decode<T: DeserializeOwned>(response: &RawResponse) -> Reply<T> {
+    if !(200..300).contains(&response.status) {
+        let type_header = header(&response.headers, ERROR_TYPE_HEADER).map(str::to_owned);
+        let kind = type_header.as_deref().and_then(ErrorKind::from_type_name);
+        let body = serde_json::from_slice::<ErrorBody>(&response.body).ok();
+        return Reply::Error(ErrorReply { status: response.status, type_header, kind, body });
+    }
+    let content_type = header(&response.headers, "content-type").unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if media != spec::CONTENT_TYPE_JSON && media != spec::CONTENT_TYPE_AMZ_JSON {
+        return Reply::Broken(Trouble::WrongContentType(content_type.to_owned()));
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&response.body) {
+        Ok(v) => v,
+        Err(e) => return Reply::Broken(Trouble::NotJson(e.to_string())),
+    };
+    if !value.is_object() {
+        return Reply::Broken(Trouble::BadShape("the body is not a JSON object".to_owned()));
+    }
+    match serde_json::from_value(value) {
+        Ok(v) => Reply::Success(v),
+        Err(e) => Reply::Broken(Trouble::BadShape(e.to_string())),
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ListRecordsRequest, UpdateRecordsBody, UpdateRecordsRequest};
+
+    fn path() -> DatasetPath {
+        DatasetPath {
+            identity_pool_id: "us-east-1:abc".into(),
+            identity_id: "us-east-1:def".into(),
+            dataset_name: "a:b".into(),
+        }
+    }
+
+    #[test]
+    fn path_labels_and_query_values_are_percent_encoded() {
+        let raw = to_raw(&Request::ListRecords(ListRecordsRequest {
+            path: path(),
+            last_sync_count: Some(3),
+            max_results: None,
+            next_token: Some("a+b/c=".into()),
+            sync_session_token: None,
+        }));
+        assert_eq!(raw.method, "GET");
+        assert_eq!(
+            raw.path_and_query,
+            "/identitypools/us-east-1%3Aabc/identities/us-east-1%3Adef/datasets/a%3Ab/records\
+             ?lastSyncCount=3&nextToken=a%2Bb%2Fc%3D"
+        );
+        assert!(raw.body.is_empty());
+    }
+
+    #[test]
+    fn update_records_sends_a_json_body_and_the_client_context_header() {
+        let raw = to_raw(&Request::UpdateRecords(UpdateRecordsRequest {
+            path: path(),
+            client_context: Some("ctx".into()),
+            body: UpdateRecordsBody { sync_session_token: Some("t".into()), ..Default::default() },
+        }));
+        assert_eq!(raw.method, "POST");
+        assert_eq!(raw.body, br#"{"SyncSessionToken":"t"}"#);
+        assert!(raw.headers.contains(&(CLIENT_CONTEXT_HEADER.to_owned(), "ctx".to_owned())));
+    }
+
+    #[test]
+    fn error_answers_are_read_from_the_error_type_header() {
+        let response = RawResponse {
+            status: 409,
+            headers: vec![(ERROR_TYPE_HEADER.to_owned(), "ResourceConflictException".to_owned())],
+            body: br#"{"message":"Current SyncCount for: k is: 1 not: 0"}"#.to_vec(),
+        };
+        let Reply::<serde_json::Value>::Error(e) = decode(&response) else {
+            panic!("an error reply");
+        };
+        assert_eq!(e.kind, Some(ErrorKind::ResourceConflict));
+        assert_eq!(e.body.and_then(|b| b.message).as_deref(), Some("Current SyncCount for: k is: 1 not: 0"));
+    }
+
+    #[test]
+    fn garbage_success_bodies_are_trouble_not_panics() {
+        let json = vec![("content-type".to_owned(), "application/json".to_owned())];
+        let cases: [(Vec<(String, String)>, &[u8]); 4] = [
+            (json.clone(), b"not json"),
+            (json.clone(), b"[1,2]"),
+            (json.clone(), br#"{"Records": "nope"}"#),
+            (vec![("content-type".to_owned(), "text/html".to_owned())], b"{}"),
+        ];
+        for (headers, body) in cases {
+            let reply: Reply<spec::UpdateRecordsResponse> =
+                decode(&RawResponse { status: 200, headers, body: body.to_vec() });
+            assert!(matches!(reply, Reply::Broken(_)), "{body:?} is trouble");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_exchanges() {
+        let headers = vec![
+            ("Authorization".to_owned(), "AWS4-HMAC-SHA256 Credential=AKID/...".to_owned()),
+            ("x-amz-date".to_owned(), "20260101T000000Z".to_owned()),
+        ];
+        let shown = redact(&headers);
+        assert_eq!(shown[0].1, "<redacted>");
+        assert_eq!(shown[1].1, "20260101T000000Z");
+    }
+}
