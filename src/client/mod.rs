@@ -5,7 +5,9 @@
 //! becomes a [`Trouble`] inside the reply, never a panic or a hang: every exchange runs under a
 //! timeout and reads at most a capped number of body bytes.
 
-use std::time::{Duration, Instant};
+pub mod sigv4;
+
+use std::time::{Duration, Instant, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
@@ -18,7 +20,11 @@ use crate::spec::{
 
 /// RFC 3986 unreserved characters stay as they are; everything else is percent-encoded, which
 /// is how the AWS SDKs encode path labels and query values (`:` becomes `%3A`).
-const LABEL: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const LABEL: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Headers whose values never appear in output.
 const SECRET_HEADERS: [&str; 3] = ["authorization", "x-amz-security-token", "cookie"];
@@ -30,11 +36,17 @@ pub struct EndpointOptions {
     pub timeout: Duration,
     /// Response bodies longer than this are a finding, not something to buffer.
     pub response_bytes_max: usize,
+    /// Sign every request with SigV4 when set.
+    pub signer: Option<sigv4::Signer>,
 }
 
 impl Default for EndpointOptions {
     fn default() -> Self {
-        EndpointOptions { timeout: Duration::from_secs(10), response_bytes_max: 32 * 1024 * 1024 }
+        EndpointOptions {
+            timeout: Duration::from_secs(10),
+            response_bytes_max: 32 * 1024 * 1024,
+            signer: None,
+        }
     }
 }
 
@@ -148,7 +160,11 @@ fn dataset_path(p: &DatasetPath) -> String {
 }
 
 fn identity_path(p: &IdentityPath) -> String {
-    format!("/identitypools/{}/identities/{}", encode(&p.identity_pool_id), encode(&p.identity_id))
+    format!(
+        "/identitypools/{}/identities/{}",
+        encode(&p.identity_pool_id),
+        encode(&p.identity_id)
+    )
 }
 
 fn with_query(path: String, params: &[(&str, Option<String>)]) -> String {
@@ -156,7 +172,11 @@ fn with_query(path: String, params: &[(&str, Option<String>)]) -> String {
         .iter()
         .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={}", encode(v))))
         .collect();
-    if pairs.is_empty() { path } else { format!("{path}?{}", pairs.join("&")) }
+    if pairs.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", pairs.join("&"))
+    }
 }
 
 /// The HTTP form of a typed request, as an AWS SDK would send it.
@@ -204,9 +224,17 @@ pub fn to_raw(request: &Request) -> RawRequest {
         }
     };
     if !body.is_empty() {
-        headers.push(("content-type".to_owned(), spec::CONTENT_TYPE_JSON.to_owned()));
+        headers.push((
+            "content-type".to_owned(),
+            spec::CONTENT_TYPE_JSON.to_owned(),
+        ));
     }
-    RawRequest { method: method.to_owned(), path_and_query, headers, body }
+    RawRequest {
+        method: method.to_owned(),
+        path_and_query,
+        headers,
+        body,
+    }
 }
 
 fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
@@ -223,7 +251,10 @@ fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 impl Endpoint {
@@ -231,7 +262,9 @@ impl Endpoint {
     pub fn new(base_url: &str, options: EndpointOptions) -> Result<Endpoint, ClientError> {
         let base = base_url.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(ClientError::BadUrl { url: base_url.to_owned() });
+            return Err(ClientError::BadUrl {
+                url: base_url.to_owned(),
+            });
         }
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
@@ -239,7 +272,11 @@ impl Endpoint {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
-        Ok(Endpoint { base, http, options })
+        Ok(Endpoint {
+            base,
+            http,
+            options,
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -249,10 +286,24 @@ impl Endpoint {
     /// Sends bytes as they are; the response body is capped and the exchange is timed out.
     pub async fn send_raw(&self, request: &RawRequest) -> (Result<RawResponse, Trouble>, Exchange) {
         let url = format!("{}{}", self.base, request.path_and_query);
+        let mut headers = request.headers.clone();
+        let mut signing_failed = None;
+        if let Some(signer) = &self.options.signer {
+            match signer.sign(
+                &request.method,
+                &url,
+                &headers,
+                &request.body,
+                SystemTime::now(),
+            ) {
+                Ok(signed) => headers.extend(signed),
+                Err(e) => signing_failed = Some(e.to_string()),
+            }
+        }
         let mut exchange = Exchange {
             method: request.method.clone(),
             url: url.clone(),
-            request_headers: redact(&request.headers),
+            request_headers: redact(&headers),
             request_body: String::from_utf8_lossy(&request.body).into_owned(),
             status: None,
             response_headers: Vec::new(),
@@ -261,10 +312,18 @@ impl Endpoint {
         };
         let started = Instant::now();
         let timeout = self.options.timeout;
-        let result = tokio::time::timeout(timeout, self.exchange(request, &url)).await;
+        if let Some(reason) = signing_failed {
+            return (
+                Err(Trouble::Connection(format!("request not sent: {reason}"))),
+                exchange,
+            );
+        }
+        let result = tokio::time::timeout(timeout, self.exchange(request, &headers, &url)).await;
         exchange.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let result = match result {
-            Err(_) => Err(Trouble::Timeout { ms: timeout.as_millis() as u64 }),
+            Err(_) => Err(Trouble::Timeout {
+                ms: timeout.as_millis() as u64,
+            }),
             Ok(r) => r,
         };
         if let Ok(response) = &result {
@@ -275,11 +334,16 @@ impl Endpoint {
         (result, exchange)
     }
 
-    async fn exchange(&self, request: &RawRequest, url: &str) -> Result<RawResponse, Trouble> {
+    async fn exchange(
+        &self,
+        request: &RawRequest,
+        headers: &[(String, String)],
+        url: &str,
+    ) -> Result<RawResponse, Trouble> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|e| Trouble::Connection(format!("invalid method: {e}")))?;
         let mut builder = self.http.request(method, url);
-        for (name, value) in &request.headers {
+        for (name, value) in headers {
             builder = builder.header(name, value);
         }
         let mut response = builder
@@ -291,17 +355,30 @@ impl Endpoint {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let limit = self.options.response_bytes_max;
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| Trouble::Connection(describe(&e)))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Trouble::Connection(describe(&e)))?
+        {
             if body.len() + chunk.len() > limit {
                 return Err(Trouble::BodyTooLarge { limit });
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(RawResponse { status, headers, body })
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Sends a typed request and reads the answer as the operation's response shape `T`.
@@ -321,10 +398,20 @@ pub fn decode<T: DeserializeOwned>(response: &RawResponse) -> Reply<T> {
         let type_header = header(&response.headers, ERROR_TYPE_HEADER).map(str::to_owned);
         let kind = type_header.as_deref().and_then(ErrorKind::from_type_name);
         let body = serde_json::from_slice::<ErrorBody>(&response.body).ok();
-        return Reply::Error(ErrorReply { status: response.status, type_header, kind, body });
+        return Reply::Error(ErrorReply {
+            status: response.status,
+            type_header,
+            kind,
+            body,
+        });
     }
     let content_type = header(&response.headers, "content-type").unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if media != spec::CONTENT_TYPE_JSON && media != spec::CONTENT_TYPE_AMZ_JSON {
         return Reply::Broken(Trouble::WrongContentType(content_type.to_owned()));
     }
@@ -333,7 +420,9 @@ pub fn decode<T: DeserializeOwned>(response: &RawResponse) -> Reply<T> {
         Err(e) => return Reply::Broken(Trouble::NotJson(e.to_string())),
     };
     if !value.is_object() {
-        return Reply::Broken(Trouble::BadShape("the body is not a JSON object".to_owned()));
+        return Reply::Broken(Trouble::BadShape(
+            "the body is not a JSON object".to_owned(),
+        ));
     }
     match serde_json::from_value(value) {
         Ok(v) => Reply::Success(v),
@@ -389,25 +478,37 @@ mod tests {
         let raw = to_raw(&Request::UpdateRecords(UpdateRecordsRequest {
             path: path(),
             client_context: Some("ctx".into()),
-            body: UpdateRecordsBody { sync_session_token: Some("t".into()), ..Default::default() },
+            body: UpdateRecordsBody {
+                sync_session_token: Some("t".into()),
+                ..Default::default()
+            },
         }));
         assert_eq!(raw.method, "POST");
         assert_eq!(raw.body, br#"{"SyncSessionToken":"t"}"#);
-        assert!(raw.headers.contains(&(CLIENT_CONTEXT_HEADER.to_owned(), "ctx".to_owned())));
+        assert!(
+            raw.headers
+                .contains(&(CLIENT_CONTEXT_HEADER.to_owned(), "ctx".to_owned()))
+        );
     }
 
     #[test]
     fn error_answers_are_read_from_the_error_type_header() {
         let response = RawResponse {
             status: 409,
-            headers: vec![(ERROR_TYPE_HEADER.to_owned(), "ResourceConflictException".to_owned())],
+            headers: vec![(
+                ERROR_TYPE_HEADER.to_owned(),
+                "ResourceConflictException".to_owned(),
+            )],
             body: br#"{"message":"Current SyncCount for: k is: 1 not: 0"}"#.to_vec(),
         };
         let Reply::<serde_json::Value>::Error(e) = decode(&response) else {
             panic!("an error reply");
         };
         assert_eq!(e.kind, Some(ErrorKind::ResourceConflict));
-        assert_eq!(e.body.and_then(|b| b.message).as_deref(), Some("Current SyncCount for: k is: 1 not: 0"));
+        assert_eq!(
+            e.body.and_then(|b| b.message).as_deref(),
+            Some("Current SyncCount for: k is: 1 not: 0")
+        );
     }
 
     #[test]
@@ -417,11 +518,17 @@ mod tests {
             (json.clone(), b"not json"),
             (json.clone(), b"[1,2]"),
             (json.clone(), br#"{"Records": "nope"}"#),
-            (vec![("content-type".to_owned(), "text/html".to_owned())], b"{}"),
+            (
+                vec![("content-type".to_owned(), "text/html".to_owned())],
+                b"{}",
+            ),
         ];
         for (headers, body) in cases {
-            let reply: Reply<spec::UpdateRecordsResponse> =
-                decode(&RawResponse { status: 200, headers, body: body.to_vec() });
+            let reply: Reply<spec::UpdateRecordsResponse> = decode(&RawResponse {
+                status: 200,
+                headers,
+                body: body.to_vec(),
+            });
             assert!(matches!(reply, Reply::Broken(_)), "{body:?} is trouble");
         }
     }
@@ -429,7 +536,10 @@ mod tests {
     #[test]
     fn secrets_are_redacted_in_exchanges() {
         let headers = vec![
-            ("Authorization".to_owned(), "AWS4-HMAC-SHA256 Credential=AKID/...".to_owned()),
+            (
+                "Authorization".to_owned(),
+                "AWS4-HMAC-SHA256 Credential=AKID/...".to_owned(),
+            ),
             ("x-amz-date".to_owned(), "20260101T000000Z".to_owned()),
         ];
         let shown = redact(&headers);
