@@ -1,0 +1,113 @@
+//! Rejections: every way the reference server refuses a request, with its shape and message.
+//!
+//! A [`Rejection`] is the only thing that becomes an error answer, so the status, the
+//! `x-amzn-ErrorType` header and the JSON body are decided here and nowhere else (ERR-1, ERR-2).
+
+use crate::spec::{ConstraintError, ErrorKind};
+
+/// A refused request: the error shape and the message sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}", .kind.type_name(), .message)]
+pub struct Rejection {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Rejection {
+    /// Any shape with any message; the helpers below fix the messages clients rely on.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Rejection {
+        Rejection {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Step 1 of the order of checks: no operation lives at this (method, path).
+    pub fn unknown_operation(method: &str, path: &str) -> Rejection {
+        Rejection::new(
+            ErrorKind::UnknownOperation,
+            format!("No operation matches {method} {}", shorten(path)),
+        )
+    }
+
+    /// Step 2: the body is over `REQUEST_BODY_BYTES_MAX`.
+    pub fn too_large(limit: usize) -> Rejection {
+        Rejection::new(
+            ErrorKind::RequestEntityTooLarge,
+            format!("Request body is larger than {limit} bytes"),
+        )
+    }
+
+    /// Step 3: the body or a numeric query parameter cannot be read as the shape.
+    pub fn serialization(message: impl Into<String>) -> Rejection {
+        Rejection::new(ErrorKind::Serialization, message)
+    }
+
+    /// Step 5: a parameter is well-formed but not acceptable.
+    pub fn invalid_parameter(message: impl Into<String>) -> Rejection {
+        Rejection::new(ErrorKind::InvalidParameter, message)
+    }
+
+    /// The message AWS sends for a session token it did not issue for these inputs (UR-8).
+    pub fn invalid_session_token() -> Rejection {
+        Rejection::invalid_parameter("SyncSessionToken not valid for these inputs")
+    }
+
+    pub fn invalid_next_token() -> Rejection {
+        Rejection::invalid_parameter("NextToken not valid for these inputs")
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Rejection {
+        Rejection::new(ErrorKind::ResourceNotFound, message)
+    }
+
+    pub fn limit_exceeded(message: impl Into<String>) -> Rejection {
+        Rejection::new(ErrorKind::LimitExceeded, message)
+    }
+
+    /// UR-2: the exact message form clients and bug reports show.
+    pub fn conflict(key: &str, current: i64, sent: i64) -> Rejection {
+        Rejection::new(
+            ErrorKind::ResourceConflict,
+            format!("Current SyncCount for: {key} is: {current} not: {sent}"),
+        )
+    }
+
+    /// Genuine storage trouble; never the answer to bad input.
+    pub fn internal(message: impl Into<String>) -> Rejection {
+        Rejection::new(ErrorKind::InternalError, message)
+    }
+
+    /// The JSON error body `{"message": ..., "__type": ...}`.
+    pub fn body_json(&self) -> Vec<u8> {
+        let body = crate::spec::ErrorBody {
+            message: Some(self.message.clone()),
+            type_name: Some(self.kind.type_name().to_owned()),
+        };
+        // An ErrorBody of two strings always serializes; the fallback only satisfies the type.
+        serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec())
+    }
+}
+
+impl From<ConstraintError> for Rejection {
+    /// Step 4: constraint violations are ValidationException (AMB-VALIDATION-CODE reference).
+    fn from(err: ConstraintError) -> Rejection {
+        Rejection::new(ErrorKind::Validation, err.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for Rejection {
+    fn from(err: rusqlite::Error) -> Rejection {
+        Rejection::internal(format!("storage failure: {err}"))
+    }
+}
+
+/// Keeps echoed client text short in messages.
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 200;
+    let mut out: String = text.chars().take(SHOWN).collect();
+    if text.chars().nth(SHOWN).is_some() {
+        out.push_str("...");
+    }
+    out
+}
