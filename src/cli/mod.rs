@@ -1,0 +1,143 @@
+//! Command-line interface: the only room that sees every other room.
+
+mod bench;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::server::{self, ServerConfig};
+
+/// The command did what was asked.
+pub const EXIT_OK: u8 = 0;
+/// The command ran and found the endpoint wanting (used by later commands such as `check`).
+pub const EXIT_FAILED: u8 = 1;
+/// The command line was wrong (clap's own code).
+pub const EXIT_USAGE: u8 = 2;
+/// Harness trouble: an address could not be bound, a database could not be opened, an
+/// endpoint could not be reached.
+pub const EXIT_HARNESS: u8 = 3;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the endpoint failed a check
+  2  usage error
+  3  harness trouble (cannot bind, cannot open the database, endpoint unreachable)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cogsync",
+    version,
+    about = "Conformance suite, reference model and reference server for the Amazon Cognito Sync dataset API",
+    after_help = EXIT_CODES_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the reference server: a persistent local stand-in for Cognito Sync.
+    ///
+    /// Point any AWS SDK or the AWS CLI at it with an endpoint URL override and any static
+    /// credentials; it does not check signatures.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// SQLite database file; created if missing, kept across restarts.
+        /// Without it the data lives in memory and is lost on exit.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
+    /// Measure UpdateRecords/s and ListRecords/s over loopback with concurrent connections.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Bench(bench::BenchArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cogsync: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_HARNESS);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { addr, db } => serve(addr, db).await,
+            Command::Bench(args) => bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("cogsync: {e:#}");
+            ExitCode::from(EXIT_HARNESS)
+        }
+    }
+}
+
+async fn serve(addr: SocketAddr, db: Option<PathBuf>) -> anyhow::Result<u8> {
+    let storage = match &db {
+        Some(path) => format!("database {}", path.display()),
+        None => "in memory; data is lost on exit, use --db PATH to keep it".to_owned(),
+    };
+    let config = ServerConfig {
+        db,
+        ..ServerConfig::default()
+    };
+    let running = server::spawn(addr, config)
+        .await
+        .with_context(|| format!("cannot start the server on {addr}"))?;
+    println!("cogsync serve: listening on {} ({storage})", running.url());
+    println!("Press Ctrl-C to stop.");
+    shutdown_signal().await;
+    println!("cogsync serve: shutting down");
+    running
+        .shutdown()
+        .await
+        .context("the server did not stop cleanly")?;
+    Ok(EXIT_OK)
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what service managers and CI runners send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
