@@ -514,7 +514,8 @@ mod tests {
     #[test]
     fn garbage_success_bodies_are_trouble_not_panics() {
         let json = vec![("content-type".to_owned(), "application/json".to_owned())];
-        let cases: [(Vec<(String, String)>, &[u8]); 4] = [
+        type Headers = Vec<(String, String)>;
+        let cases: [(Headers, &[u8]); 4] = [
             (json.clone(), b"not json"),
             (json.clone(), b"[1,2]"),
             (json.clone(), br#"{"Records": "nope"}"#),

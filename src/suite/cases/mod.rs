@@ -1,0 +1,142 @@
+//! Named cases: each has a permanent dotted ID, a title, the requirement it checks, a level,
+//! the SPEC requirement IDs it covers, and a body that runs on its own fresh identity.
+//!
+//! IDs are permanent: never renumber, rename or reuse one. A retired case keeps its ID retired.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use super::session::{Session, Stop};
+
+/// How strongly the requirement binds (RFC 2119 words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Must,
+    Should,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
+/// The body of a case.
+pub type CaseFn =
+    for<'a> fn(&'a mut Session) -> Pin<Box<dyn Future<Output = Result<(), Stop>> + Send + 'a>>;
+
+/// One named case.
+#[derive(Clone, Copy)]
+pub struct Case {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The requirement in one sentence, as a report prints it.
+    pub requirement: &'static str,
+    pub level: Level,
+    /// SPEC.md requirement IDs (and AMB- rows) the case covers.
+    pub covers: &'static [&'static str],
+    pub run: CaseFn,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Declares cases: `id, level, [covers], title, requirement => async_fn;`
+macro_rules! cases {
+    ($( $id:literal, $level:ident, [$($cov:literal),* $(,)?], $title:literal, $req:literal => $body:path; )*) => {
+        pub(super) fn cases() -> Vec<$crate::suite::cases::Case> {
+            vec![$(
+                $crate::suite::cases::Case {
+                    id: $id,
+                    title: $title,
+                    requirement: $req,
+                    level: $crate::suite::cases::Level::$level,
+                    covers: &[$($cov),*],
+                    run: {
+                        fn run(s: &mut $crate::suite::session::Session)
+                            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), $crate::suite::session::Stop>> + Send + '_>> {
+                            Box::pin($body(s))
+                        }
+                        run
+                    },
+                },
+            )*]
+        }
+    };
+}
+
+// Case files come after the macro: macro_rules! scope is textual.
+mod update_records;
+
+/// Every case, in ID order.
+pub fn all() -> Vec<Case> {
+    let mut all = Vec::new();
+    all.extend(update_records::cases());
+    all.sort_by_key(|c| c.id);
+    all
+}
+
+/// Cases whose ID starts with one of `only` (all if empty) and with none of `skip`.
+pub fn select(only: &[String], skip: &[String]) -> Vec<Case> {
+    all()
+        .into_iter()
+        .filter(|c| only.is_empty() || only.iter().any(|p| c.id.starts_with(p.as_str())))
+        .filter(|c| !skip.iter().any(|p| c.id.starts_with(p.as_str())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn ids_are_unique_dotted_kebab_case() {
+        let cases = all();
+        let mut seen = BTreeSet::new();
+        for case in &cases {
+            assert!(seen.insert(case.id), "duplicate case ID {}", case.id);
+            assert!(case.id.split('.').count() >= 2, "{} is dotted", case.id);
+            assert!(
+                case.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'),
+                "{} is kebab-case",
+                case.id
+            );
+            assert!(!case.covers.is_empty(), "{} covers a requirement", case.id);
+            assert!(
+                !case.title.is_empty() && !case.requirement.is_empty(),
+                "{} is described",
+                case.id
+            );
+        }
+    }
+
+    #[test]
+    fn select_filters_by_prefix() {
+        let only = select(&["update-records.".to_owned()], &[]);
+        assert!(!only.is_empty());
+        assert!(only.iter().all(|c| c.id.starts_with("update-records.")));
+        let first = only[0].id.to_owned();
+        assert!(
+            !select(
+                &["update-records.".to_owned()],
+                std::slice::from_ref(&first)
+            )
+            .iter()
+            .any(|c| c.id == first)
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The conformance run: named cases and model-based random sequences against any endpoint.
+
+pub mod cases;
+pub mod run;
+pub mod session;

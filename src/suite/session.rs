@@ -1,0 +1,639 @@
+//! A session drives one endpoint alongside the model: every call is sent over HTTP, judged
+//! against the model's allowed outcomes, and recorded as a transcript step.
+//!
+//! Cases and random sequences talk to the endpoint only through a session, so every answer is
+//! checked and every exchange can be shown in a report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Endpoint, Exchange, Reply, Trouble};
+use crate::model::{Call, Expected, Judgement, Model, Observed, TokenClaim};
+use crate::spec::{
+    DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListDatasetsResponse,
+    ListRecordsRequest, ListRecordsResponse, RecordPatch, Request, Timestamp, UpdateRecordsBody,
+    UpdateRecordsRequest,
+};
+
+/// The time source, passed in so the suite itself never reads a clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// At most this many pages in one walk; an endpoint that pages forever is a finding.
+pub const PAGES_PER_WALK_MAX: usize = 4096;
+
+/// The token an UpdateRecords (or ListRecords) carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenChoice {
+    /// The token the latest ListRecords of the same dataset returned (listing first if none).
+    Latest,
+    /// The latest token of another dataset of this session.
+    From(DatasetPath),
+    Missing,
+    /// A string the endpoint never issued.
+    Garbage,
+}
+
+/// Names of identities that belong to one run, so a run never touches data it did not create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namer {
+    pub run: u32,
+    pub lane: u32,
+    next: u64,
+}
+
+impl Namer {
+    pub fn new(run: u32, lane: u32) -> Namer {
+        Namer { run, lane, next: 0 }
+    }
+
+    /// The run's identity pool: `us-east-1:<run>-c065-4000-8000-000000000000`.
+    pub fn pool(&self) -> String {
+        format!("us-east-1:{:08x}-c065-4000-8000-000000000000", self.run)
+    }
+
+    /// A fresh identity in the run's pool, unique within the run.
+    pub fn identity(&mut self) -> IdentityPath {
+        self.next += 1;
+        IdentityPath {
+            identity_pool_id: self.pool(),
+            identity_id: format!(
+                "us-east-1:{:08x}-{:04x}-4000-8000-{:012x}",
+                self.run,
+                self.lane & 0xffff,
+                self.next
+            ),
+        }
+    }
+}
+
+/// How one step went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum StepVerdict {
+    Reference,
+    NonStrict {
+        ambiguities: Vec<String>,
+    },
+    Mismatch {
+        first_difference: String,
+    },
+    /// The endpoint gave no usable answer (timeout, reset, garbage, huge body).
+    Trouble {
+        trouble: String,
+    },
+}
+
+/// One step of a transcript: what was sent, what the model allowed, what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub operation: String,
+    pub exchanges: Vec<Exchange>,
+    pub expected: String,
+    pub actual: String,
+    pub verdict: StepVerdict,
+}
+
+/// Why a case or sequence stopped early.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Stop {
+    /// The endpoint broke the contract; the last step holds the details.
+    #[error("the endpoint's answer is not allowed: {0}")]
+    Finding(String),
+    /// The suite itself is inconsistent (a case's intent disagrees with the model).
+    #[error("harness: {0}")]
+    Harness(String),
+}
+
+#[derive(Debug, Clone)]
+struct IssuedToken {
+    token: String,
+    issued_at: Timestamp,
+    used: bool,
+}
+
+/// One endpoint, one model, one transcript.
+pub struct Session {
+    endpoint: Endpoint,
+    model: Model,
+    clock: Clock,
+    namer: Namer,
+    tokens: BTreeMap<DatasetPath, IssuedToken>,
+    written: BTreeSet<DatasetPath>,
+    steps: Vec<Step>,
+}
+
+/// The observed answer of one step, for cases that look further than the model does.
+pub type Answer = Observed;
+
+fn observed<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Result<Observed, Trouble> {
+    match reply {
+        Reply::Success(v) => Ok(wrap(v)),
+        Reply::Error(e) => Ok(Observed::Error {
+            status: e.status,
+            kind: e.kind,
+            message: e.body.and_then(|b| b.message),
+        }),
+        Reply::Broken(t) => Err(t),
+    }
+}
+
+impl Session {
+    pub fn new(endpoint: Endpoint, clock: Clock, namer: Namer) -> Session {
+        Session {
+            endpoint,
+            model: Model::new(),
+            clock,
+            namer,
+            tokens: BTreeMap::new(),
+            written: BTreeSet::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    pub fn into_steps(self) -> Vec<Step> {
+        self.steps
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// A fresh identity of this run.
+    pub fn identity(&mut self) -> IdentityPath {
+        self.namer.identity()
+    }
+
+    /// A dataset of a fresh identity.
+    pub fn dataset(&mut self, name: &str) -> DatasetPath {
+        let identity = self.identity();
+        dataset_of(&identity, name)
+    }
+
+    /// The model's current count of `key` (UR-4), for building fresh or stale patches.
+    pub fn count_of(&self, path: &DatasetPath, key: &str) -> i64 {
+        self.model.record_sync_count(path, key)
+    }
+
+    /// Whether the session holds a token for the dataset.
+    pub fn has_token(&self, path: &DatasetPath) -> bool {
+        self.tokens.contains_key(path)
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    fn claim_and_string(
+        &self,
+        path: &DatasetPath,
+        choice: &TokenChoice,
+    ) -> (TokenClaim, Option<String>) {
+        let issued = |from: &DatasetPath| {
+            self.tokens.get(from).map(|t| {
+                (
+                    TokenClaim::IssuedFor {
+                        path: from.clone(),
+                        issued_at: t.issued_at,
+                        used_before: t.used,
+                    },
+                    Some(t.token.clone()),
+                )
+            })
+        };
+        match choice {
+            TokenChoice::Latest => issued(path).unwrap_or((TokenClaim::Missing, None)),
+            TokenChoice::From(other) => issued(other).unwrap_or((TokenClaim::Missing, None)),
+            TokenChoice::Missing => (TokenClaim::Missing, None),
+            TokenChoice::Garbage => (
+                TokenClaim::Garbage,
+                Some(
+                    "Z2FyYmFnZS1zZXNzaW9uLXRva2VuLW5vdC1pc3N1ZWQtYnktdGhpcy1lbmRwb2ludA".to_owned(),
+                ),
+            ),
+        }
+    }
+
+    /// UpdateRecords with a token chosen as given; with [`TokenChoice::Latest`] and no token
+    /// yet, lists the dataset first, as a sync client does.
+    pub async fn update_with(
+        &mut self,
+        path: &DatasetPath,
+        device_id: Option<&str>,
+        patches: Option<Vec<RecordPatch>>,
+        token: TokenChoice,
+    ) -> Result<Answer, Stop> {
+        if token == TokenChoice::Latest && !self.tokens.contains_key(path) {
+            self.list(path).await?;
+        }
+        let (claim, token_string) = self.claim_and_string(path, &token);
+        let request = UpdateRecordsRequest {
+            path: path.clone(),
+            client_context: None,
+            body: UpdateRecordsBody {
+                device_id: device_id.map(str::to_owned),
+                record_patches: patches,
+                sync_session_token: token_string,
+            },
+        };
+        let call = Call::UpdateRecords {
+            request: request.clone(),
+            token: claim.clone(),
+        };
+        let answer = self
+            .run(call, vec![Request::UpdateRecords(request)])
+            .await?;
+        if let TokenClaim::IssuedFor { path: from, .. } = claim
+            && let Some(t) = self.tokens.get_mut(&from)
+        {
+            t.used = true;
+        }
+        if matches!(answer, Observed::UpdateRecords(_)) {
+            self.written.insert(path.clone());
+        }
+        Ok(answer)
+    }
+
+    /// UpdateRecords with the latest token of the dataset.
+    pub async fn update(
+        &mut self,
+        path: &DatasetPath,
+        patches: Vec<RecordPatch>,
+    ) -> Result<Answer, Stop> {
+        self.update_with(
+            path,
+            Some("cogsync-device"),
+            Some(patches),
+            TokenChoice::Latest,
+        )
+        .await
+    }
+
+    /// A whole ListRecords page walk from `lastSyncCount` 0 with the default page size.
+    pub async fn list(&mut self, path: &DatasetPath) -> Result<Answer, Stop> {
+        let request = ListRecordsRequest {
+            path: path.clone(),
+            ..ListRecordsRequest::default()
+        };
+        self.list_with(request, TokenChoice::Missing).await
+    }
+
+    /// A whole ListRecords page walk; `request.next_token`, if set, is sent on the first page.
+    pub async fn list_with(
+        &mut self,
+        request: ListRecordsRequest,
+        token: TokenChoice,
+    ) -> Result<Answer, Stop> {
+        let (claim, token_string) = self.claim_and_string(&request.path, &token);
+        let mut first = request.clone();
+        first.sync_session_token = token_string;
+        let call = Call::ListRecords {
+            request,
+            token: claim,
+        };
+        self.run(call, vec![Request::ListRecords(first)]).await
+    }
+
+    /// Any other call: DescribeDataset, ListDatasets, DeleteDataset, DescribeIdentityUsage.
+    pub async fn call(&mut self, call: Call) -> Result<Answer, Stop> {
+        let request = match &call {
+            Call::DescribeDataset(r) => Request::DescribeDataset(r.clone()),
+            Call::ListDatasets(r) => Request::ListDatasets(r.clone()),
+            Call::DeleteDataset(r) => Request::DeleteDataset(r.clone()),
+            Call::DescribeIdentityUsage(r) => Request::DescribeIdentityUsage(r.clone()),
+            Call::UpdateRecords { .. } | Call::ListRecords { .. } => {
+                return Err(Stop::Harness(
+                    "use update_with / list_with for these calls".into(),
+                ));
+            }
+        };
+        self.run(call, vec![request]).await
+    }
+
+    /// Checks that the model's *reference* outcome of `call` is what a case means to test
+    /// before sending it, so a case can never pass because the model drifted from its intent.
+    pub fn intend(&self, call: &Call, intent: Intent) -> Result<(), Stop> {
+        let expectation = self.model.expect(call, self.now());
+        let reference = &expectation.reference().expected;
+        let ok = match (&intent, reference) {
+            (Intent::Error(kind), Expected::Error { kinds, .. }) => kinds.first() == Some(kind),
+            (Intent::Success, Expected::Error { .. }) => false,
+            (Intent::Success, _) => true,
+            (Intent::Error(_), _) => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Stop::Harness(format!(
+                "the case intends {intent:?} but the model's reference is {reference}"
+            )))
+        }
+    }
+
+    /// Sends `first` (then follows NextToken for walks), judges, advances, records.
+    async fn run(&mut self, call: Call, first: Vec<Request>) -> Result<Answer, Stop> {
+        let now = self.now();
+        let expectation = self.model.expect(&call, now);
+        let expected_text = expectation.to_string();
+        let mut exchanges = Vec::new();
+        let result = self.send_walk(&first, &mut exchanges).await;
+        let observed = match result {
+            Ok(o) => o,
+            Err(trouble) => {
+                self.steps.push(Step {
+                    operation: operation_name(&call).to_owned(),
+                    exchanges,
+                    expected: expected_text,
+                    actual: trouble.to_string(),
+                    verdict: StepVerdict::Trouble {
+                        trouble: trouble.to_string(),
+                    },
+                });
+                return Err(Stop::Finding(trouble.to_string()));
+            }
+        };
+        let (judgement, matched) = expectation.judge(&observed);
+        self.model.advance(&expectation, matched.unwrap_or(0));
+        if let Observed::ListRecords(pages) = &observed
+            && let Call::ListRecords { request, .. } = &call
+            && let Some(token) = pages.last().and_then(|p| p.sync_session_token.clone())
+        {
+            self.tokens.insert(
+                request.path.clone(),
+                IssuedToken {
+                    token,
+                    issued_at: now,
+                    used: false,
+                },
+            );
+        }
+        let verdict = match &judgement {
+            Judgement::Reference => StepVerdict::Reference,
+            Judgement::NonStrict(a) => StepVerdict::NonStrict {
+                ambiguities: a.iter().map(|x| x.id().to_owned()).collect(),
+            },
+            Judgement::Mismatch(m) => StepVerdict::Mismatch {
+                first_difference: m.first_difference.clone(),
+            },
+        };
+        self.steps.push(Step {
+            operation: operation_name(&call).to_owned(),
+            exchanges,
+            expected: expected_text,
+            actual: summarize(&observed),
+            verdict: verdict.clone(),
+        });
+        match judgement {
+            Judgement::Mismatch(m) => Err(Stop::Finding(m.first_difference)),
+            _ => Ok(observed),
+        }
+    }
+
+    async fn send_walk(
+        &self,
+        first: &[Request],
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Observed, Trouble> {
+        let Some(request) = first.first() else {
+            return Err(Trouble::Connection("nothing to send".into()));
+        };
+        match request {
+            Request::ListRecords(r) => {
+                let mut pages: Vec<ListRecordsResponse> = Vec::new();
+                let mut next = r.clone();
+                loop {
+                    let (reply, exchange) = self
+                        .endpoint
+                        .call::<ListRecordsResponse>(&Request::ListRecords(next.clone()))
+                        .await;
+                    exchanges.push(exchange);
+                    let page = match observed(reply, |p| Observed::ListRecords(vec![p]))? {
+                        Observed::ListRecords(mut p) => p.pop(),
+                        error => return Ok(error),
+                    };
+                    let Some(page) = page else { break };
+                    let token = page.next_token.clone();
+                    pages.push(page);
+                    match token {
+                        Some(t) if pages.len() < PAGES_PER_WALK_MAX => {
+                            next.next_token = Some(t);
+                        }
+                        Some(_) => {
+                            return Err(Trouble::BadShape(format!(
+                                "NextToken still present after {PAGES_PER_WALK_MAX} pages"
+                            )));
+                        }
+                        None => break,
+                    }
+                }
+                Ok(Observed::ListRecords(pages))
+            }
+            Request::ListDatasets(r) => {
+                let mut pages: Vec<ListDatasetsResponse> = Vec::new();
+                let mut next = r.clone();
+                loop {
+                    let (reply, exchange) = self
+                        .endpoint
+                        .call::<ListDatasetsResponse>(&Request::ListDatasets(next.clone()))
+                        .await;
+                    exchanges.push(exchange);
+                    let page = match observed(reply, |p| Observed::ListDatasets(vec![p]))? {
+                        Observed::ListDatasets(mut p) => p.pop(),
+                        error => return Ok(error),
+                    };
+                    let Some(page) = page else { break };
+                    let token = page.next_token.clone();
+                    pages.push(page);
+                    match token {
+                        Some(t) if pages.len() < PAGES_PER_WALK_MAX => next.next_token = Some(t),
+                        Some(_) => {
+                            return Err(Trouble::BadShape(format!(
+                                "NextToken still present after {PAGES_PER_WALK_MAX} pages"
+                            )));
+                        }
+                        None => break,
+                    }
+                }
+                Ok(Observed::ListDatasets(pages))
+            }
+            Request::UpdateRecords(_) => {
+                let (reply, exchange) = self.endpoint.call(request).await;
+                exchanges.push(exchange);
+                observed(reply, Observed::UpdateRecords)
+            }
+            Request::DescribeDataset(_) => {
+                let (reply, exchange) = self.endpoint.call(request).await;
+                exchanges.push(exchange);
+                observed(reply, Observed::DescribeDataset)
+            }
+            Request::DeleteDataset(_) => {
+                let (reply, exchange) = self.endpoint.call(request).await;
+                exchanges.push(exchange);
+                observed(reply, Observed::DeleteDataset)
+            }
+            Request::DescribeIdentityUsage(_) => {
+                let (reply, exchange) = self.endpoint.call(request).await;
+                exchanges.push(exchange);
+                observed(reply, Observed::DescribeIdentityUsage)
+            }
+        }
+    }
+
+    /// Deletes every dataset this session wrote to (endpoint safety), without judging.
+    pub async fn clean_up(&mut self) {
+        for path in std::mem::take(&mut self.written) {
+            let request = Request::DeleteDataset(DeleteDatasetRequest { path });
+            let _ = self.endpoint.call::<serde_json::Value>(&request).await;
+        }
+    }
+}
+
+/// What a case means a call to do, checked against the model's reference outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Success,
+    Error(ErrorKind),
+}
+
+pub fn dataset_of(identity: &IdentityPath, name: &str) -> DatasetPath {
+    DatasetPath {
+        identity_pool_id: identity.identity_pool_id.clone(),
+        identity_id: identity.identity_id.clone(),
+        dataset_name: name.to_owned(),
+    }
+}
+
+fn operation_name(call: &Call) -> &'static str {
+    match call {
+        Call::UpdateRecords { .. } => "UpdateRecords",
+        Call::ListRecords { .. } => "ListRecords",
+        Call::DescribeDataset(_) => "DescribeDataset",
+        Call::ListDatasets(_) => "ListDatasets",
+        Call::DeleteDataset(_) => "DeleteDataset",
+        Call::DescribeIdentityUsage(_) => "DescribeIdentityUsage",
+    }
+}
+
+/// A one-line account of an answer for transcripts.
+pub fn summarize(observed: &Observed) -> String {
+    match observed {
+        Observed::Error {
+            status,
+            kind,
+            message,
+        } => format!(
+            "{status} {} {}",
+            kind.map_or("(no x-amzn-ErrorType)", |k| k.type_name()),
+            message
+                .as_deref()
+                .map(|m| format!("{m:?}"))
+                .unwrap_or_default()
+        ),
+        Observed::UpdateRecords(r) => format!(
+            "200 Records=[{}]",
+            records_text(r.records.as_deref().unwrap_or(&[]))
+        ),
+        Observed::ListRecords(pages) => {
+            let records: Vec<_> = pages
+                .iter()
+                .flat_map(|p| p.records.clone().unwrap_or_default())
+                .collect();
+            let last = pages.last();
+            format!(
+                "200 in {} page(s): Records=[{}] DatasetSyncCount={} DatasetExists={} DeletedAfter={}",
+                pages.len(),
+                records_text(&records),
+                opt(last.and_then(|p| p.dataset_sync_count)),
+                opt(last.and_then(|p| p.dataset_exists)),
+                opt(last.and_then(|p| p.dataset_deleted_after_requested_sync_count)),
+            )
+        }
+        Observed::DescribeDataset(r) => format!("200 Dataset={}", dataset_text(r.dataset.as_ref())),
+        Observed::DeleteDataset(r) => format!("200 Dataset={}", dataset_text(r.dataset.as_ref())),
+        Observed::ListDatasets(pages) => {
+            let names: Vec<String> = pages
+                .iter()
+                .flat_map(|p| p.datasets.clone().unwrap_or_default())
+                .map(|d| d.dataset_name.unwrap_or_default())
+                .collect();
+            format!(
+                "200 in {} page(s): Datasets=[{}]",
+                pages.len(),
+                names.join(", ")
+            )
+        }
+        Observed::DescribeIdentityUsage(r) => match &r.identity_usage {
+            Some(u) => format!(
+                "200 DatasetCount={} DataStorage={}",
+                opt(u.dataset_count),
+                opt(u.data_storage)
+            ),
+            None => "200 without IdentityUsage".to_owned(),
+        },
+    }
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "absent".to_owned(), |v| v.to_string())
+}
+
+fn records_text(records: &[crate::spec::Record]) -> String {
+    records
+        .iter()
+        .map(|r| {
+            let key = r.key.as_deref().unwrap_or("?");
+            let count = opt(r.sync_count);
+            match &r.value {
+                Some(v) if v.chars().count() > 24 => format!(
+                    "{key}@{count}={:?}…",
+                    v.chars().take(24).collect::<String>()
+                ),
+                Some(v) => format!("{key}@{count}={v:?}"),
+                None => format!("{key}@{count}(removed)"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn dataset_text(d: Option<&crate::spec::Dataset>) -> String {
+    match d {
+        None => "absent".to_owned(),
+        Some(d) => format!(
+            "{{{} NumRecords={} DataStorage={}}}",
+            d.dataset_name.as_deref().unwrap_or("?"),
+            opt(d.num_records),
+            opt(d.data_storage)
+        ),
+    }
+}
+
+/// Shorthand for patches in cases and sequences.
+pub fn replace(key: &str, value: &str, sync_count: i64) -> RecordPatch {
+    RecordPatch {
+        op: Some("replace".to_owned()),
+        key: Some(key.to_owned()),
+        value: Some(value.to_owned()),
+        sync_count: Some(sync_count),
+        device_last_modified_date: None,
+    }
+}
+
+pub fn remove(key: &str, sync_count: i64) -> RecordPatch {
+    RecordPatch {
+        op: Some("remove".to_owned()),
+        key: Some(key.to_owned()),
+        value: None,
+        sync_count: Some(sync_count),
+        device_last_modified_date: None,
+    }
+}
