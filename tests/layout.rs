@@ -74,7 +74,10 @@ fn server_never_imports_model() {
 #[test]
 fn the_import_scan_sees_an_import() {
     assert_eq!(imports_of("use crate::server::spawn;", "server").len(), 1);
-    assert_eq!(imports_of("let m = cogsync::model::Model::default();", "model").len(), 1);
+    assert_eq!(
+        imports_of("let m = cogsync::model::Model::default();", "model").len(),
+        1
+    );
     assert!(imports_of("// crate::server is not used here", "server").is_empty());
 }
 
@@ -133,17 +136,26 @@ fn spec_lists_the_expected_requirement_ids() {
     for id in ["DATA-1", "UR-10", "LR-5", "DS-5", "VAL-3", "LIM-3", "ERR-4"] {
         assert!(ids.contains(id), "{id} found in SPEC.md; got {ids:?}");
     }
-    assert!(!ids.iter().any(|id| id.starts_with("AMB")), "§8 is not scanned");
+    assert!(
+        !ids.iter().any(|id| id.starts_with("AMB")),
+        "§8 is not scanned"
+    );
 }
 
 #[test]
 fn every_requirement_is_named_by_a_model_unit_test() {
     let missing = missing_ids(&test_names(&root().join("src/model")));
-    assert!(missing.is_empty(), "no model unit test named after {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no model unit test named after {missing:?}"
+    );
 }
 
 #[test]
 fn every_requirement_is_named_by_an_integration_test() {
     let missing = missing_ids(&test_names(&root().join("tests")));
-    assert!(missing.is_empty(), "no integration test named after {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no integration test named after {missing:?}"
+    );
 }

@@ -32,10 +32,26 @@ fn bound(model: &Value, name: &str, which: &str) -> usize {
 fn length_bounds_match_the_service_model() {
     let m = service_model();
     let cases = [
-        ("IdentityPoolId", spec::IDENTITY_POOL_ID_LEN_MIN, spec::IDENTITY_POOL_ID_LEN_MAX),
-        ("IdentityId", spec::IDENTITY_ID_LEN_MIN, spec::IDENTITY_ID_LEN_MAX),
-        ("DatasetName", spec::DATASET_NAME_LEN_MIN, spec::DATASET_NAME_LEN_MAX),
-        ("RecordKey", spec::RECORD_KEY_LEN_MIN, spec::RECORD_KEY_LEN_MAX),
+        (
+            "IdentityPoolId",
+            spec::IDENTITY_POOL_ID_LEN_MIN,
+            spec::IDENTITY_POOL_ID_LEN_MAX,
+        ),
+        (
+            "IdentityId",
+            spec::IDENTITY_ID_LEN_MIN,
+            spec::IDENTITY_ID_LEN_MAX,
+        ),
+        (
+            "DatasetName",
+            spec::DATASET_NAME_LEN_MIN,
+            spec::DATASET_NAME_LEN_MAX,
+        ),
+        (
+            "RecordKey",
+            spec::RECORD_KEY_LEN_MIN,
+            spec::RECORD_KEY_LEN_MAX,
+        ),
         ("DeviceId", spec::DEVICE_ID_LEN_MIN, spec::DEVICE_ID_LEN_MAX),
     ];
     for (name, min, max) in cases {
@@ -43,7 +59,10 @@ fn length_bounds_match_the_service_model() {
         assert_eq!(bound(&m, name, "max"), max, "{name} max");
     }
     assert_eq!(bound(&m, "RecordValue", "max"), spec::RECORD_VALUE_LEN_MAX);
-    assert!(shape(&m, "RecordValue").get("min").is_none(), "RecordValue has no minimum");
+    assert!(
+        shape(&m, "RecordValue").get("min").is_none(),
+        "RecordValue has no minimum"
+    );
 }
 
 #[test]
@@ -52,7 +71,10 @@ fn patterns_match_the_service_model() {
     for name in ["IdentityPoolId", "IdentityId"] {
         assert_eq!(shape(&m, name)["pattern"], spec::IDENTITY_PATTERN, "{name}");
     }
-    assert_eq!(shape(&m, "DatasetName")["pattern"], spec::DATASET_NAME_PATTERN);
+    assert_eq!(
+        shape(&m, "DatasetName")["pattern"],
+        spec::DATASET_NAME_PATTERN
+    );
 }
 
 #[test]
@@ -99,13 +121,19 @@ fn every_error_the_six_operations_declare_has_a_kind() {
         "DeleteDataset",
         "DescribeIdentityUsage",
     ] {
-        for error in m["operations"][op]["errors"].as_array().expect("errors list") {
+        for error in m["operations"][op]["errors"]
+            .as_array()
+            .expect("errors list")
+        {
             let name = error["shape"].as_str().expect("shape name");
             // Lambda-hook errors only arise with Cognito Events, which this project does not model.
             if name.starts_with("InvalidLambda") || name.starts_with("LambdaThrottled") {
                 continue;
             }
-            assert!(known.contains(&name), "{op} declares {name}, which ErrorKind lacks");
+            assert!(
+                known.contains(&name),
+                "{op} declares {name}, which ErrorKind lacks"
+            );
         }
     }
 }
@@ -163,7 +191,10 @@ fn member_names_of_the_wire_shapes_match_the_service_model() {
         last_modified_by: Some(String::new()),
         device_last_modified_date: Some(0.0),
     };
-    assert_eq!(keys(serde_json::to_value(full_record).expect("json")), members("Record"));
+    assert_eq!(
+        keys(serde_json::to_value(full_record).expect("json")),
+        members("Record")
+    );
     let full_patch = spec::RecordPatch {
         op: Some(String::new()),
         key: Some(String::new()),
@@ -171,7 +202,10 @@ fn member_names_of_the_wire_shapes_match_the_service_model() {
         sync_count: Some(0),
         device_last_modified_date: Some(0.0),
     };
-    assert_eq!(keys(serde_json::to_value(full_patch).expect("json")), members("RecordPatch"));
+    assert_eq!(
+        keys(serde_json::to_value(full_patch).expect("json")),
+        members("RecordPatch")
+    );
     let full_dataset = spec::Dataset {
         identity_id: Some(String::new()),
         dataset_name: Some(String::new()),
@@ -181,7 +215,10 @@ fn member_names_of_the_wire_shapes_match_the_service_model() {
         data_storage: Some(0),
         num_records: Some(0),
     };
-    assert_eq!(keys(serde_json::to_value(full_dataset).expect("json")), members("Dataset"));
+    assert_eq!(
+        keys(serde_json::to_value(full_dataset).expect("json")),
+        members("Dataset")
+    );
     let full_list = spec::ListRecordsResponse {
         records: Some(vec![]),
         next_token: Some(String::new()),
@@ -204,5 +241,8 @@ fn member_names_of_the_wire_shapes_match_the_service_model() {
         dataset_count: Some(0),
         data_storage: Some(0),
     };
-    assert_eq!(keys(serde_json::to_value(full_usage).expect("json")), members("IdentityUsage"));
+    assert_eq!(
+        keys(serde_json::to_value(full_usage).expect("json")),
+        members("IdentityUsage")
+    );
 }

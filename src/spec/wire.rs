@@ -81,7 +81,7 @@ pub struct IdentityUsage {
 }
 
 /// Path labels shared by every dataset-level operation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DatasetPath {
     pub identity_pool_id: String,
@@ -90,7 +90,7 @@ pub struct DatasetPath {
 }
 
 /// Path labels of the identity-level operations.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IdentityPath {
     pub identity_pool_id: String,
