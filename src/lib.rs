@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod client;
 pub mod model;
+pub mod report;
 pub mod server;
 pub mod spec;
 pub mod suite;

@@ -1,6 +1,7 @@
 //! Command-line interface: the only room that sees every other room.
 
 mod bench;
+mod check;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +57,17 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
+    /// Run the conformance suite against an endpoint (default: an embedded reference server).
+    ///
+    /// Named cases first, then model-based random sequences; every answer is compared with the
+    /// model's allowed outcomes. Failures are shrunk and saved for `cogsync replay`.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(Box<check::CheckArgs>),
+    /// List the named cases: ID, level, requirements covered, title.
+    List(check::ListArgs),
+    /// Run a failing sequence saved by `cogsync check` again.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Replay(check::ReplayArgs),
     /// Measure UpdateRecords/s and ListRecords/s over loopback with concurrent connections.
     #[command(after_help = EXIT_CODES_HELP)]
     Bench(bench::BenchArgs),
@@ -85,6 +97,9 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve { addr, db } => serve(addr, db).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Check(args) => check::check(*args).await,
+            Command::List(args) => Ok(check::list(args)),
+            Command::Replay(args) => check::replay(args).await,
         }
     });
     match result {

@@ -1,5 +1,6 @@
 //! The conformance run: named cases and model-based random sequences against any endpoint.
 
 pub mod cases;
+pub mod machine;
 pub mod run;
 pub mod session;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Endpoint, Exchange, Reply, Trouble};
+use crate::client::{Endpoint, Exchange, RawRequest, Reply, Trouble, decode, to_raw};
 use crate::model::{Call, Expected, Judgement, Model, Observed, TokenClaim};
 use crate::spec::{
     DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListDatasetsResponse,
@@ -122,6 +122,7 @@ pub struct Session {
     tokens: BTreeMap<DatasetPath, IssuedToken>,
     written: BTreeSet<DatasetPath>,
     steps: Vec<Step>,
+    content_type: Option<String>,
 }
 
 /// The observed answer of one step, for cases that look further than the model does.
@@ -149,6 +150,7 @@ impl Session {
             tokens: BTreeMap::new(),
             written: BTreeSet::new(),
             steps: Vec::new(),
+            content_type: None,
         }
     }
 
@@ -182,6 +184,117 @@ impl Session {
     /// The model's current count of `key` (UR-4), for building fresh or stale patches.
     pub fn count_of(&self, path: &DatasetPath, key: &str) -> i64 {
         self.model.record_sync_count(path, key)
+    }
+
+    /// Sends later UpdateRecords bodies with this `Content-Type` (VAL-3); `None` restores
+    /// `application/json`.
+    pub fn set_content_type(&mut self, content_type: Option<&str>) {
+        self.content_type = content_type.map(str::to_owned);
+    }
+
+    /// The latest session token the endpoint issued for the dataset, if any.
+    pub fn token_of(&self, path: &DatasetPath) -> Option<String> {
+        self.tokens.get(path).map(|t| t.token.clone())
+    }
+
+    /// Sends a request the typed API cannot express (malformed JSON, raw paths, unknown
+    /// routes) that must be rejected: the answer must be an error of one of `allowed` kinds,
+    /// with its status, `x-amzn-ErrorType` header and a JSON `message` (ERR-1, ERR-2, ERR-3).
+    /// The model is not advanced: a rejected request changes nothing, which the case checks by
+    /// listing afterwards.
+    pub async fn raw_rejected(
+        &mut self,
+        what: &str,
+        request: RawRequest,
+        allowed: &[ErrorKind],
+    ) -> Result<ErrorKind, Stop> {
+        let (result, exchange) = self.endpoint.send_raw(&request).await;
+        let expected = format!(
+            "an error: {}",
+            allowed
+                .iter()
+                .map(|k| format!("{} {}", k.status(), k.type_name()))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        );
+        let response = match result {
+            Ok(r) => r,
+            Err(trouble) => {
+                self.steps.push(Step {
+                    operation: format!("raw: {what}"),
+                    exchanges: vec![exchange],
+                    expected,
+                    actual: trouble.to_string(),
+                    verdict: StepVerdict::Trouble {
+                        trouble: trouble.to_string(),
+                    },
+                });
+                return Err(Stop::Finding(trouble.to_string()));
+            }
+        };
+        let reply: Reply<serde_json::Value> = decode(&response);
+        let problem = match &reply {
+            Reply::Error(e) => match e.kind {
+                None => Some(format!(
+                    "x-amzn-ErrorType: expected {}, got {:?}",
+                    allowed.first().map_or("an error shape", |k| k.type_name()),
+                    e.type_header
+                )),
+                Some(kind) if !allowed.contains(&kind) => Some(format!(
+                    "x-amzn-ErrorType: expected {}, got {}",
+                    allowed
+                        .iter()
+                        .map(|k| k.type_name())
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    kind.type_name()
+                )),
+                Some(kind) if kind.status() != e.status => Some(format!(
+                    "status: {} carries {}, got {}",
+                    kind.type_name(),
+                    kind.status(),
+                    e.status
+                )),
+                Some(_) if e.body.as_ref().and_then(|b| b.message.as_ref()).is_none() => {
+                    Some("body: expected a JSON object with a message".to_owned())
+                }
+                Some(_) => None,
+            },
+            Reply::Success(_) | Reply::Broken(_) => Some(format!(
+                "status: expected an error, got {}",
+                response.status
+            )),
+        };
+        let actual = match &reply {
+            Reply::Error(e) => format!(
+                "{} {}",
+                e.status,
+                e.type_header.as_deref().unwrap_or("(no x-amzn-ErrorType)")
+            ),
+            _ => format!(
+                "{} {}",
+                response.status,
+                exchange.response_body.chars().take(80).collect::<String>()
+            ),
+        };
+        let verdict = match &problem {
+            Some(p) => StepVerdict::Mismatch {
+                first_difference: p.clone(),
+            },
+            None => StepVerdict::Reference,
+        };
+        self.steps.push(Step {
+            operation: format!("raw: {what}"),
+            exchanges: vec![exchange],
+            expected,
+            actual,
+            verdict,
+        });
+        match (problem, reply) {
+            (Some(p), _) => Err(Stop::Finding(p)),
+            (None, Reply::Error(e)) => Ok(e.kind.unwrap_or(ErrorKind::InternalError)),
+            (None, _) => Err(Stop::Harness("unreachable: accepted a non-error".into())),
+        }
     }
 
     /// Whether the session holds a token for the dataset.
@@ -466,9 +579,16 @@ impl Session {
                 Ok(Observed::ListDatasets(pages))
             }
             Request::UpdateRecords(_) => {
-                let (reply, exchange) = self.endpoint.call(request).await;
+                let mut raw = to_raw(request);
+                if let Some(content_type) = &self.content_type {
+                    raw.headers
+                        .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+                    raw.headers
+                        .push(("content-type".to_owned(), content_type.clone()));
+                }
+                let (result, exchange) = self.endpoint.send_raw(&raw).await;
                 exchanges.push(exchange);
-                observed(reply, Observed::UpdateRecords)
+                observed(result.map(|r| decode(&r))?, Observed::UpdateRecords)
             }
             Request::DescribeDataset(_) => {
                 let (reply, exchange) = self.endpoint.call(request).await;

@@ -1,0 +1,573 @@
+//! `cogsync check`, `cogsync list` and `cogsync replay`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_OK, EXIT_USAGE};
+use crate::client::sigv4::Signer;
+use crate::client::{Endpoint, EndpointOptions, Reply, Trouble};
+use crate::report::{RunReport, curl_script, transcript};
+use crate::server::{self, RunningServer, ServerConfig};
+use crate::spec::{DescribeIdentityUsageRequest, IdentityPath, Request};
+use crate::suite::cases;
+use crate::suite::machine::{Action, RandomPlan, run_random, run_sequence};
+use crate::suite::run::{CaseReport, Plan, Verdict, run_cases};
+use crate::suite::session::{Clock, Namer};
+
+/// The pseudo case ID of the random phase, for `--only` and `--skip`.
+const RANDOM_ID: &str = "random";
+
+#[derive(Debug, Args)]
+pub struct EndpointArgs {
+    /// Endpoint to test, e.g. http://127.0.0.1:8080. Default: an embedded reference server on
+    /// 127.0.0.1 with a free port.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Allow an endpoint that is not on loopback. The run writes data (under identities it
+    /// generates) and deletes what it created at the end.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Per-request timeout in seconds; an endpoint slower than this is a finding.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Sign requests with SigV4 using AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    /// AWS_SESSION_TOKEN and AWS_REGION from the environment.
+    #[arg(long)]
+    pub sign: bool,
+    /// Sign requests with the static credentials of this profile in ~/.aws/credentials.
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// Seed of the random phase; printed first, so any run can be repeated.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Random sequences to generate (0 skips the random phase).
+    #[arg(long = "cases", default_value_t = 400, value_name = "N")]
+    pub sequences: u32,
+    /// Longest random sequence, in operations.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub steps_max: usize,
+    /// Stop generating random sequences after this long (e.g. 30s, 5m); shrinking finishes.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub time_budget: Option<Duration>,
+    /// Cases and sequences run at once, each on its own identity.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub jobs: usize,
+    /// Count NON-STRICT (allowed but not the reference outcome) as failure.
+    #[arg(long)]
+    pub strict: bool,
+    /// Run only cases whose ID starts with one of these (`random` names the random phase).
+    #[arg(long, num_args = 1.., value_name = "PREFIX")]
+    pub only: Vec<String>,
+    /// Skip cases whose ID starts with one of these (`random` names the random phase).
+    #[arg(long, num_args = 1.., value_name = "PREFIX")]
+    pub skip: Vec<String>,
+    /// TOML file of known failures: `[expected-failures]` with `"case.id" = "reason"`.
+    /// Listed failures count as XFAIL; a listed case that passes fails the run (XPASS).
+    #[arg(long, value_name = "FILE")]
+    pub expect_fail: Option<PathBuf>,
+    /// Write the whole run as JSON.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write JUnit XML.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Where failing sequences are saved (JSON for `cogsync replay`, and a curl script).
+    #[arg(long, default_value = "cogsync-failures", value_name = "DIR")]
+    pub artifacts: PathBuf,
+    /// Leave the datasets the run created on the endpoint.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the transcript of every case, not only of failures.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A failure saved by `cogsync check` (JSON).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show only cases whose ID contains this text.
+    pub filter: Option<String>,
+}
+
+/// A failing random sequence as saved on disk.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedFailure {
+    pub cogsync: String,
+    pub seed: u64,
+    pub endpoint: String,
+    pub reason: String,
+    pub actions: Vec<Action>,
+    #[serde(default)]
+    pub transcript: String,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 500ms"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?}: use ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("{text:?} is not a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn wall_clock() -> Clock {
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    })
+}
+
+/// Whether `url`'s host is on loopback.
+pub fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The endpoint to test, and the embedded server when none was given.
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub label: String,
+    pub embedded: Option<RunningServer>,
+}
+
+/// Resolves `--endpoint` (or starts the embedded server) and checks that it answers at all.
+pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
+    let signer = match (&args.aws_profile, args.sign) {
+        (Some(profile), _) => Some(Signer::from_profile(profile)?),
+        (None, true) => Some(Signer::from_env()?),
+        (None, false) => None,
+    };
+    let options = EndpointOptions {
+        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        signer,
+        ..EndpointOptions::default()
+    };
+    let (url, label, embedded) = match &args.endpoint {
+        Some(url) => {
+            if !is_loopback(url) && !args.allow_remote {
+                eprintln!(
+                    "cogsync: {url} is not a loopback address; a run writes data there. \
+                     Pass --allow-remote if that is intended."
+                );
+                return Ok(Err(EXIT_USAGE));
+            }
+            (url.clone(), url.clone(), None)
+        }
+        None => {
+            let running = server::spawn(([127, 0, 0, 1], 0).into(), ServerConfig::default())
+                .await
+                .context("cannot start the embedded reference server")?;
+            let url = running.url();
+            (
+                url.clone(),
+                format!("embedded reference server at {url}"),
+                Some(running),
+            )
+        }
+    };
+    let endpoint = Endpoint::new(&url, options)?;
+    // Preflight: a read that changes nothing, to tell "unreachable" from findings.
+    let probe = Request::DescribeIdentityUsage(DescribeIdentityUsageRequest {
+        path: IdentityPath {
+            identity_pool_id: "us-east-1:00000000-0000-4000-8000-000000000000".to_owned(),
+            identity_id: "us-east-1:00000000-0000-4000-8000-000000000000".to_owned(),
+        },
+    });
+    let (reply, _) = endpoint.call::<serde_json::Value>(&probe).await;
+    if let Reply::Broken(trouble @ (Trouble::Connection(_) | Trouble::Timeout { .. })) = reply {
+        eprintln!("cogsync: endpoint {url} is unreachable: {trouble}");
+        return Ok(Err(EXIT_HARNESS));
+    }
+    Ok(Ok(Target {
+        endpoint,
+        label,
+        embedded,
+    }))
+}
+
+fn read_expect_fail(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(rename = "expected-failures", default)]
+        expected_failures: BTreeMap<String, String>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: File =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    Ok(file.expected_failures)
+}
+
+fn matches_prefix(id: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| id.starts_with(p.as_str()))
+}
+
+fn progress_bar(len: u64, what: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() || len == 0 {
+        return None;
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(what.to_owned());
+    Some(bar)
+}
+
+fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    println!("cogsync check: seed {seed} (repeat with --seed {seed})");
+    let expect_fail = match &args.expect_fail {
+        Some(path) => read_expect_fail(path)?,
+        None => BTreeMap::new(),
+    };
+    let target = match target(&args.endpoint).await? {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    let run_id: u32 = rand::random();
+    println!("endpoint: {}", target.label);
+    println!(
+        "run id: {run_id:08x} (every identity this run creates starts with us-east-1:{run_id:08x}-)"
+    );
+    let started = Instant::now();
+    let clock = wall_clock();
+    let plan = Plan {
+        endpoint: target.endpoint.clone(),
+        clock: clock.clone(),
+        run_id,
+        jobs: args.jobs.max(1),
+        keep: args.keep,
+        strict: args.strict,
+        expect_fail: expect_fail.clone(),
+    };
+    let mut report = RunReport::new(target.endpoint.base_url(), run_id, seed, args.strict);
+
+    // Named cases.
+    let selected = cases::select(&args.only, &args.skip);
+    let bar = progress_bar(selected.len() as u64, "cases");
+    let plain = bar.is_none();
+    let verbose = args.verbose;
+    report.cases = run_cases(&plan, selected, |r: &CaseReport| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            if r.verdict != Verdict::Pass {
+                bar.println(format!("{:<10} {}", r.verdict.label(), r.id));
+            }
+        } else if plain {
+            println!(
+                "{:<10} {} ({:.0} ms)",
+                r.verdict.label(),
+                r.id,
+                r.duration_ms
+            );
+        }
+        if verbose && !r.steps.is_empty() {
+            println!("{}", transcript(&r.steps));
+        }
+    })
+    .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for case in report
+        .cases
+        .iter()
+        .filter(|c| c.verdict.fails_run() || c.verdict == Verdict::NonStrict)
+    {
+        println!("\n{} {} — {}", case.verdict.label(), case.id, case.title);
+        println!(
+            "  requirement ({}; {}): {}",
+            case.level,
+            case.covers.join(", "),
+            case.requirement
+        );
+        if let Some(detail) = &case.detail {
+            println!("  {detail}");
+        }
+        if case.verdict.fails_run() && !case.steps.is_empty() {
+            print!("{}", transcript(&case.steps));
+            let path = save(
+                &args.artifacts,
+                &format!("{}.sh", case.id),
+                &curl_script(&case.steps),
+            )?;
+            println!("  curl script: {}", path.display());
+        }
+    }
+
+    // Random phase.
+    let random_selected = (args.only.is_empty() || matches_prefix(RANDOM_ID, &args.only))
+        && !matches_prefix(RANDOM_ID, &args.skip)
+        && args.sequences > 0;
+    if random_selected {
+        let bar = progress_bar(u64::from(args.sequences), "random");
+        let shown = bar.clone();
+        let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| {
+            if let Some(bar) = &shown {
+                bar.set_position(n);
+            }
+        });
+        let random_plan = RandomPlan {
+            endpoint: target.endpoint.clone(),
+            clock: clock.clone(),
+            run_id,
+            seed,
+            sequences: args.sequences,
+            steps_max: args.steps_max,
+            jobs: args.jobs.max(1),
+            keep: args.keep,
+            time_budget: args.time_budget,
+        };
+        let mut random = run_random(&random_plan, progress).await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let (verdict, _) = crate::suite::run::settle(random.verdict, None, RANDOM_ID, &plan);
+        random.verdict = verdict;
+        let c = random.coverage;
+        println!(
+            "\nrandom phase: {} sequences, {} checked operations in {:.1} s ({:.0} ops/s); \
+             {} conflicts, {} tombstone writes, {} multi-page lists",
+            random.sequences,
+            c.operations,
+            random.elapsed_ms / 1000.0,
+            random.operations_per_sec,
+            c.conflicts,
+            c.tombstones,
+            c.multi_page_lists
+        );
+        if !random.ambiguities.is_empty() {
+            println!(
+                "  NON-STRICT: allowed, not the reference outcome on {}",
+                random.ambiguities.join(", ")
+            );
+        }
+        if let Some(why) = &random.vacuous {
+            println!("  FAIL: {why} (vacuity guard: run more --cases or a longer --steps-max)");
+        }
+        if let Some(f) = &random.failure {
+            println!(
+                "\nFAIL random sequence (seed {seed}), shrunk to {} step(s): {}",
+                f.actions.len(),
+                f.reason
+            );
+            let text = transcript(&f.steps);
+            print!("{text}");
+            let saved = SavedFailure {
+                cogsync: env!("CARGO_PKG_VERSION").to_owned(),
+                seed,
+                endpoint: target.endpoint.base_url().to_owned(),
+                reason: f.reason.clone(),
+                actions: f.actions.clone(),
+                transcript: text,
+            };
+            let json = save(
+                &args.artifacts,
+                &format!("random-{seed}.json"),
+                &serde_json::to_string_pretty(&saved)?,
+            )?;
+            let sh = save(
+                &args.artifacts,
+                &format!("random-{seed}.sh"),
+                &curl_script(&f.steps),
+            )?;
+            println!(
+                "  saved: {} (cogsync replay {})",
+                json.display(),
+                json.display()
+            );
+            println!("  curl script: {}", sh.display());
+        }
+        report.random = Some(random);
+    }
+
+    report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    report.tally();
+    if let Some(path) = &args.json {
+        std::fs::write(path, report.to_json())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report.to_junit())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(running) = target.embedded {
+        running
+            .shutdown()
+            .await
+            .context("the embedded server did not stop cleanly")?;
+    }
+    println!("\ncogsync: {:.1} s", report.elapsed_ms / 1000.0);
+    println!("{}", report.summary.line());
+    if report.summary.total() == 0 {
+        println!("nothing ran: check --only / --skip");
+    }
+    Ok(if report.summary.success() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let saved: SavedFailure = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a saved cogsync failure", args.file.display()))?;
+    if saved.actions.is_empty() {
+        bail!("{} holds no actions", args.file.display());
+    }
+    let target = match target(&args.endpoint).await? {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    println!(
+        "cogsync replay: {} action(s) from {} against {}",
+        saved.actions.len(),
+        args.file.display(),
+        target.label
+    );
+    println!("originally: {}", saved.reason);
+    let run_id: u32 = rand::random();
+    let run = run_sequence(
+        target.endpoint.clone(),
+        wall_clock(),
+        Namer::new(run_id, 1),
+        &saved.actions,
+        false,
+    )
+    .await;
+    print!("{}", transcript(&run.steps));
+    if let Some(running) = target.embedded {
+        running
+            .shutdown()
+            .await
+            .context("the embedded server did not stop cleanly")?;
+    }
+    match run.failure {
+        Some(stop) => {
+            println!("reproduced: {stop}");
+            println!("0 passed, 1 failed");
+            Ok(EXIT_FAILED)
+        }
+        None => {
+            println!("did not reproduce: every answer was allowed");
+            println!("1 passed, 0 failed");
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+pub fn list(args: ListArgs) -> u8 {
+    let all = cases::all();
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|c| args.filter.as_deref().is_none_or(|f| c.id.contains(f)))
+        .collect();
+    let width = shown.iter().map(|c| c.id.len()).max().unwrap_or(10);
+    for case in &shown {
+        println!(
+            "{:<width$}  {:<6}  {:<24}  {}",
+            case.id,
+            case.level.as_str(),
+            case.covers.join(","),
+            case.title
+        );
+    }
+    if args.filter.as_deref().is_none_or(|f| RANDOM_ID.contains(f)) {
+        println!(
+            "{:<width$}  {:<6}  {:<24}  {}",
+            RANDOM_ID, "MUST", "model", "Model-based random sequences (the random phase)"
+        );
+    }
+    println!("{} of {} cases", shown.len(), all.len());
+    EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_common_units() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3d").is_err());
+    }
+
+    #[test]
+    fn only_loopback_endpoints_are_local() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9/",
+            "http://127.3.2.1",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://cognito-sync.us-east-1.amazonaws.com",
+            "http://10.0.0.1:80",
+            "http://example.com",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Reports of a run: the human summary and transcripts, JSON, JUnit XML, and curl scripts.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use serde::{Deserialize, Serialize};
+
+use crate::suite::machine::RandomReport;
+use crate::suite::run::{CaseReport, Verdict};
+use crate::suite::session::{Step, StepVerdict};
+
+/// Counts of verdicts over the named cases and the random phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub passed: u64,
+    pub failed: u64,
+    pub non_strict: u64,
+    pub errors: u64,
+    pub xfail: u64,
+    pub xpass: u64,
+}
+
+impl Summary {
+    pub fn add(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::NonStrict => self.non_strict += 1,
+            Verdict::Error => self.errors += 1,
+            Verdict::Xfail => self.xfail += 1,
+            Verdict::Xpass => self.xpass += 1,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.passed + self.failed + self.non_strict + self.errors + self.xfail + self.xpass
+    }
+
+    /// Exit status rule: nothing failed, errored or passed unexpectedly, and something ran.
+    pub fn success(&self) -> bool {
+        self.total() > 0 && self.failed == 0 && self.errors == 0 && self.xpass == 0
+    }
+
+    /// `N passed, N failed` first (what CI systems read), then the other counts.
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} non-strict, {} errors, {} xfail, {} xpass",
+            self.passed, self.failed, self.non_strict, self.errors, self.xfail, self.xpass
+        )
+    }
+}
+
+/// Everything a run produced, as `--json` writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub tool: String,
+    pub version: String,
+    pub endpoint: String,
+    pub run_id: String,
+    pub seed: u64,
+    pub strict: bool,
+    pub elapsed_ms: f64,
+    pub summary: Summary,
+    pub cases: Vec<CaseReport>,
+    pub random: Option<RandomReport>,
+}
+
+impl RunReport {
+    pub fn new(endpoint: &str, run_id: u32, seed: u64, strict: bool) -> RunReport {
+        RunReport {
+            tool: "cogsync".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            endpoint: endpoint.to_owned(),
+            run_id: format!("{run_id:08x}"),
+            seed,
+            strict,
+            elapsed_ms: 0.0,
+            summary: Summary::default(),
+            cases: Vec::new(),
+            random: None,
+        }
+    }
+
+    /// Recounts the summary from the cases and the random phase.
+    pub fn tally(&mut self) {
+        let mut summary = Summary::default();
+        for case in &self.cases {
+            summary.add(case.verdict);
+        }
+        if let Some(random) = &self.random {
+            summary.add(random.verdict);
+        }
+        self.summary = summary;
+    }
+
+    /// The JSON report; transcripts are kept only for cases that did not pass, so the file
+    /// stays small on a green run.
+    pub fn to_json(&self) -> String {
+        let mut trimmed = self.clone();
+        for case in &mut trimmed.cases {
+            if case.verdict == Verdict::Pass {
+                case.steps.clear();
+            }
+        }
+        serde_json::to_string_pretty(&trimmed).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// JUnit XML: one test case per named case, plus one for the random phase.
+    pub fn to_junit(&self) -> String {
+        let mut report = Report::new("cogsync");
+        let mut suite = TestSuite::new("cogsync check");
+        for case in &self.cases {
+            let mut status = junit_status(case.verdict, case.detail.as_deref().unwrap_or(""));
+            if !matches!(case.verdict, Verdict::Pass) && !case.steps.is_empty() {
+                status.set_description(transcript(&case.steps));
+            }
+            let mut tc = TestCase::new(case.id.as_str(), status);
+            tc.set_classname(case.id.split('.').next().unwrap_or("cases"));
+            if matches!(case.verdict, Verdict::NonStrict | Verdict::Xfail) {
+                tc.set_system_out(format!(
+                    "{}: {}",
+                    case.verdict.label(),
+                    case.detail.as_deref().unwrap_or("")
+                ));
+            }
+            tc.set_time(Duration::from_secs_f64(case.duration_ms / 1000.0));
+            suite.add_test_case(tc);
+        }
+        if let Some(random) = &self.random {
+            let detail = random
+                .failure
+                .as_ref()
+                .map(|f| f.reason.clone())
+                .or_else(|| random.vacuous.clone())
+                .unwrap_or_default();
+            let mut status = junit_status(random.verdict, &detail);
+            if let Some(f) = &random.failure {
+                status.set_description(transcript(&f.steps));
+            }
+            let mut tc = TestCase::new("random.sequences", status);
+            tc.set_classname("random");
+            tc.set_time(Duration::from_secs_f64(random.elapsed_ms / 1000.0));
+            suite.add_test_case(tc);
+        }
+        report.add_test_suite(suite);
+        report.to_string().unwrap_or_default()
+    }
+}
+
+fn junit_status(verdict: Verdict, detail: &str) -> TestCaseStatus {
+    match verdict {
+        // Allowed outcomes and expected failures do not fail the run; their detail goes to
+        // the test case's system-out.
+        Verdict::Pass | Verdict::NonStrict | Verdict::Xfail => TestCaseStatus::success(),
+        Verdict::Fail | Verdict::Xpass => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(format!("{}: {detail}", verdict.label()));
+            s
+        }
+        Verdict::Error => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(detail);
+            s
+        }
+    }
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c == '\n' { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// A numbered transcript: request → expected → actual, the first difference highlighted.
+pub fn transcript(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        let mark = match &step.verdict {
+            StepVerdict::Reference => "ok",
+            StepVerdict::NonStrict { .. } => "non-strict",
+            StepVerdict::Mismatch { .. } => "FAIL",
+            StepVerdict::Trouble { .. } => "FAIL",
+        };
+        let _ = writeln!(out, "{:>3}. {} [{mark}]", i + 1, step.operation);
+        for ex in &step.exchanges {
+            let path = ex
+                .url
+                .split_once("://")
+                .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+                .unwrap_or(&ex.url);
+            let _ = write!(out, "       {} {}", ex.method, path);
+            if !ex.request_body.is_empty() {
+                let _ = write!(out, "  {}", one_line(&ex.request_body, 300));
+            }
+            let _ = writeln!(
+                out,
+                "  → {}",
+                ex.status.map_or("no answer".to_owned(), |s| s.to_string())
+            );
+        }
+        let _ = writeln!(out, "       expected: {}", one_line(&step.expected, 400));
+        let _ = writeln!(out, "       actual:   {}", one_line(&step.actual, 400));
+        match &step.verdict {
+            StepVerdict::Mismatch { first_difference } => {
+                let _ = writeln!(out, "       >>> first difference: {first_difference}");
+            }
+            StepVerdict::Trouble { trouble } => {
+                let _ = writeln!(out, "       >>> endpoint trouble: {trouble}");
+            }
+            StepVerdict::NonStrict { ambiguities } => {
+                let _ = writeln!(
+                    out,
+                    "       (allowed, not the reference outcome: {})",
+                    ambiguities.join(", ")
+                );
+            }
+            StepVerdict::Reference => {}
+        }
+    }
+    out
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A shell script of curl commands that sends the same requests again. Session tokens in it
+/// are the ones the endpoint issued during the run: they work only against that same server
+/// process, within their lifetime. `cogsync replay` reproduces a failure exactly.
+pub fn curl_script(steps: &[Step]) -> String {
+    let mut out = String::from(
+        "#!/bin/sh\n# Requests of a cogsync failure, in order. Tokens below were issued by the endpoint\n\
+         # during the run and are valid only against that same server, for a limited time;\n\
+         # `cogsync replay FILE.json` reproduces the failure from scratch.\nset -x\n",
+    );
+    for (i, step) in steps.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n# {}. {} — expected: {}",
+            i + 1,
+            step.operation,
+            one_line(&step.expected, 200)
+        );
+        for ex in &step.exchanges {
+            let _ = write!(out, "curl -sS -i -X {} {}", ex.method, shell_quote(&ex.url));
+            for (name, value) in &ex.request_headers {
+                let _ = write!(
+                    out,
+                    " \\\n  -H {}",
+                    shell_quote(&format!("{name}: {value}"))
+                );
+            }
+            if !ex.request_body.is_empty() {
+                let _ = write!(
+                    out,
+                    " \\\n  --data-binary {}",
+                    shell_quote(&ex.request_body)
+                );
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Exchange;
+
+    fn step(verdict: StepVerdict) -> Step {
+        Step {
+            operation: "UpdateRecords".to_owned(),
+            exchanges: vec![Exchange {
+                method: "POST".to_owned(),
+                url: "http://127.0.0.1:1/identitypools/a%3Ab/identities/c%3Ad/datasets/x"
+                    .to_owned(),
+                request_headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+                request_body: r#"{"Key":"it's"}"#.to_owned(),
+                status: Some(200),
+                response_headers: vec![],
+                response_body: "{}".to_owned(),
+                elapsed_ms: 1.0,
+            }],
+            expected: "409 ResourceConflictException".to_owned(),
+            actual: "200 Records=[]".to_owned(),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn transcripts_number_steps_and_highlight_the_first_difference() {
+        let text = transcript(&[
+            step(StepVerdict::Reference),
+            step(StepVerdict::Mismatch {
+                first_difference: "status: expected 409, got 200".into(),
+            }),
+        ]);
+        assert!(text.contains("  1. UpdateRecords [ok]"));
+        assert!(text.contains("  2. UpdateRecords [FAIL]"));
+        assert!(text.contains(">>> first difference: status: expected 409, got 200"));
+        assert!(text.contains("POST /identitypools/a%3Ab/identities/c%3Ad/datasets/x"));
+    }
+
+    #[test]
+    fn curl_scripts_quote_single_quotes() {
+        let script = curl_script(&[step(StepVerdict::Reference)]);
+        assert!(
+            script.contains(r#"--data-binary '{"Key":"it'\''s"}'"#),
+            "{script}"
+        );
+    }
+
+    #[test]
+    fn the_summary_line_starts_with_passed_and_failed() {
+        let mut s = Summary::default();
+        s.add(Verdict::Pass);
+        s.add(Verdict::NonStrict);
+        s.add(Verdict::Xfail);
+        assert!(s.line().starts_with("1 passed, 0 failed"));
+        assert!(s.success());
+        s.add(Verdict::Xpass);
+        assert!(!s.success());
+        assert!(
+            !Summary::default().success(),
+            "nothing ran is not a success"
+        );
+    }
+}
