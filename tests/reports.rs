@@ -12,6 +12,9 @@ fn run_check(dir: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
         "update-records.first-write.creates-dataset".to_owned(),
         "update-records.sync-count.stale-rejected".to_owned(),
         "random".to_owned(),
+        "concurrent".to_owned(),
+        "--rounds".to_owned(),
+        "2".to_owned(),
         "--cases".to_owned(),
         "40".to_owned(),
         "--jobs".to_owned(),
@@ -26,7 +29,10 @@ fn run_check(dir: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
         dir.join("artifacts").to_string_lossy().into_owned(),
     ];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
-    let output = Command::new(env!("CARGO_BIN_EXE_cogsync")).args(&args).output().expect("cogsync runs");
+    let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args(&args)
+        .output()
+        .expect("cogsync runs");
     let code = output.status.code().unwrap_or(-1);
     let json = std::fs::read_to_string(&json).expect("the JSON report is written");
     let junit = std::fs::read_to_string(&junit).expect("the JUnit report is written");
@@ -57,7 +63,13 @@ fn json_and_junit_reports_of_a_passing_run() {
     assert_eq!(code, 0, "the reference server passes:\n{json}");
 
     let value: serde_json::Value = serde_json::from_str(&json).expect("the report is JSON");
-    assert!(value["random"]["coverage"]["operations"].as_u64().unwrap_or(0) > 0, "the random phase ran");
+    assert!(
+        value["random"]["coverage"]["operations"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "the random phase ran"
+    );
     insta::with_settings!({
         snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
         prepend_module_to_snapshot => false,
@@ -73,6 +85,11 @@ fn json_and_junit_reports_of_a_passing_run() {
             ".random.operations_per_sec" => "[rate]",
             ".random.coverage" => "[coverage]",
             ".random.sequences" => "[count]",
+            ".concurrent.elapsed_ms" => "[ms]",
+            ".concurrent.check_ms" => "[ms]",
+            ".concurrent.operations" => "[count]",
+            ".concurrent.conflicts" => "[count]",
+            ".concurrent.indeterminate" => "[count]",
         });
         let xml = redact_attr(&redact_attr(&redact_attr(&junit, "time"), "timestamp"), "uuid");
         insta::assert_snapshot!("report_junit_passing", xml);
@@ -88,12 +105,19 @@ fn expected_failures_that_pass_fail_the_run() {
     std::fs::write(&list, "[expected-failures]\n\"update-records.sync-count.stale-rejected\" = \"tracked as bug 1\"\n")
         .expect("write list");
     let (code, json, junit) = run_check(&dir, &["--expect-fail", &list.to_string_lossy()]);
-    assert_eq!(code, 1, "a listed case that passes is XPASS and fails the run");
+    assert_eq!(
+        code, 1,
+        "a listed case that passes is XPASS and fails the run"
+    );
     let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(value["summary"]["xpass"], 1);
     let case = value["cases"]
         .as_array()
-        .and_then(|cases| cases.iter().find(|c| c["id"] == "update-records.sync-count.stale-rejected"))
+        .and_then(|cases| {
+            cases
+                .iter()
+                .find(|c| c["id"] == "update-records.sync-count.stale-rejected")
+        })
         .expect("the case is reported");
     assert_eq!(case["verdict"], "xpass");
     assert!(junit.contains("XPASS"), "{junit}");

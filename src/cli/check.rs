@@ -18,12 +18,11 @@ use crate::report::{RunReport, curl_script, transcript};
 use crate::server::{self, RunningServer, ServerConfig};
 use crate::spec::{DescribeIdentityUsageRequest, IdentityPath, Request};
 use crate::suite::cases;
-use crate::suite::machine::{Action, RandomPlan, run_random, run_sequence};
-use crate::suite::run::{CaseReport, Plan, Verdict, run_cases};
+use crate::suite::machine::{Action, run_sequence};
+use crate::suite::run::{
+    CONCURRENT_ID, CaseReport, Plan, RANDOM_ID, SuiteOptions, Verdict, run_suite,
+};
 use crate::suite::session::{Clock, Namer};
-
-/// The pseudo case ID of the random phase, for `--only` and `--skip`.
-const RANDOM_ID: &str = "random";
 
 #[derive(Debug, Args)]
 pub struct EndpointArgs {
@@ -63,6 +62,15 @@ pub struct CheckArgs {
     /// Stop generating random sequences after this long (e.g. 30s, 5m); shrinking finishes.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub time_budget: Option<Duration>,
+    /// Devices racing on one dataset in the concurrent phase (0 skips the phase).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub devices: usize,
+    /// Rounds of the concurrent phase, each on a fresh dataset.
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub rounds: usize,
+    /// Operations per device per round.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub ops_per_device: usize,
     /// Cases and sequences run at once, each on its own identity.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub jobs: usize,
@@ -243,10 +251,6 @@ fn read_expect_fail(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     Ok(file.expected_failures)
 }
 
-fn matches_prefix(id: &str, prefixes: &[String]) -> bool {
-    prefixes.iter().any(|p| id.starts_with(p.as_str()))
-}
-
 fn progress_bar(len: u64, what: &str) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() || len == 0 {
         return None;
@@ -293,36 +297,62 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         keep: args.keep,
         strict: args.strict,
         expect_fail: expect_fail.clone(),
+        fail_fast: false,
     };
     let mut report = RunReport::new(target.endpoint.base_url(), run_id, seed, args.strict);
 
-    // Named cases.
-    let selected = cases::select(&args.only, &args.skip);
-    let bar = progress_bar(selected.len() as u64, "cases");
-    let plain = bar.is_none();
+    let options = SuiteOptions {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        seed,
+        sequences: args.sequences,
+        steps_max: args.steps_max,
+        time_budget: args.time_budget,
+        devices: args.devices,
+        rounds: args.rounds,
+        ops_per_device: args.ops_per_device,
+    };
+    let case_count = cases::select(&args.only, &args.skip).len() as u64;
+    let bar = progress_bar(case_count + u64::from(args.sequences), "check");
+    let shown = bar.clone();
+    let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| {
+        if let Some(bar) = &shown {
+            bar.set_position(case_count + n);
+        }
+    });
     let verbose = args.verbose;
-    report.cases = run_cases(&plan, selected, |r: &CaseReport| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-            if r.verdict != Verdict::Pass {
-                bar.println(format!("{:<10} {}", r.verdict.label(), r.id));
+    let outcome = run_suite(
+        &plan,
+        &options,
+        |r: &CaseReport| match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                if r.verdict != Verdict::Pass {
+                    bar.println(format!("{:<10} {}", r.verdict.label(), r.id));
+                }
+                if verbose && !r.steps.is_empty() {
+                    bar.println(transcript(&r.steps));
+                }
             }
-        } else if plain {
-            println!(
-                "{:<10} {} ({:.0} ms)",
-                r.verdict.label(),
-                r.id,
-                r.duration_ms
-            );
-        }
-        if verbose && !r.steps.is_empty() {
-            println!("{}", transcript(&r.steps));
-        }
-    })
+            None => {
+                println!(
+                    "{:<10} {} ({:.0} ms)",
+                    r.verdict.label(),
+                    r.id,
+                    r.duration_ms
+                );
+                if verbose && !r.steps.is_empty() {
+                    println!("{}", transcript(&r.steps));
+                }
+            }
+        },
+        progress,
+    )
     .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    report.cases = outcome.cases;
     for case in report
         .cases
         .iter()
@@ -348,36 +378,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             println!("  curl script: {}", path.display());
         }
     }
-
-    // Random phase.
-    let random_selected = (args.only.is_empty() || matches_prefix(RANDOM_ID, &args.only))
-        && !matches_prefix(RANDOM_ID, &args.skip)
-        && args.sequences > 0;
-    if random_selected {
-        let bar = progress_bar(u64::from(args.sequences), "random");
-        let shown = bar.clone();
-        let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| {
-            if let Some(bar) = &shown {
-                bar.set_position(n);
-            }
-        });
-        let random_plan = RandomPlan {
-            endpoint: target.endpoint.clone(),
-            clock: clock.clone(),
-            run_id,
-            seed,
-            sequences: args.sequences,
-            steps_max: args.steps_max,
-            jobs: args.jobs.max(1),
-            keep: args.keep,
-            time_budget: args.time_budget,
-        };
-        let mut random = run_random(&random_plan, progress).await;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        let (verdict, _) = crate::suite::run::settle(random.verdict, None, RANDOM_ID, &plan);
-        random.verdict = verdict;
+    if let Some(random) = outcome.random {
         let c = random.coverage;
         println!(
             "\nrandom phase: {} sequences, {} checked operations in {:.1} s ({:.0} ops/s); \
@@ -433,6 +434,39 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             println!("  curl script: {}", sh.display());
         }
         report.random = Some(random);
+    }
+    if let Some(concurrent) = outcome.concurrent {
+        println!(
+            "\nconcurrent phase: {} devices x {} rounds, {} operations ({} conflicts, {} indeterminate) in {:.1} s; \
+             linearizability checked in {:.0} ms",
+            concurrent.devices,
+            concurrent.rounds,
+            concurrent.operations,
+            concurrent.conflicts,
+            concurrent.indeterminate,
+            concurrent.elapsed_ms / 1000.0,
+            concurrent.check_ms
+        );
+        if let Some(v) = &concurrent.violation {
+            println!(
+                "\nFAIL concurrent history is not linearizable: {} operations on {} devices \
+                 (no order of the operations explains every answer; `!` marks the ones that cannot come next)",
+                v.operations, v.devices
+            );
+            print!("{}", v.timeline);
+            let json = save(
+                &args.artifacts,
+                &format!("concurrent-{seed}.json"),
+                &serde_json::to_string_pretty(&v.history)?,
+            )?;
+            let edn = save(&args.artifacts, &format!("concurrent-{seed}.edn"), &v.edn)?;
+            println!(
+                "  history: {} (EDN for external checkers: {})",
+                json.display(),
+                edn.display()
+            );
+        }
+        report.concurrent = Some(concurrent);
     }
 
     report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -528,11 +562,22 @@ pub fn list(args: ListArgs) -> u8 {
             case.title
         );
     }
-    if args.filter.as_deref().is_none_or(|f| RANDOM_ID.contains(f)) {
-        println!(
-            "{:<width$}  {:<6}  {:<24}  {}",
-            RANDOM_ID, "MUST", "model", "Model-based random sequences (the random phase)"
-        );
+    let phases = [
+        (
+            RANDOM_ID,
+            "model",
+            "Model-based random sequences (the random phase)",
+        ),
+        (
+            CONCURRENT_ID,
+            "UR-2,UR-3,DATA-3",
+            "Racing devices; histories checked for linearizability",
+        ),
+    ];
+    for (id, covers, title) in phases {
+        if args.filter.as_deref().is_none_or(|f| id.contains(f)) {
+            println!("{id:<width$}  {:<6}  {covers:<24}  {title}", "MUST");
+        }
     }
     println!("{} of {} cases", shown.len(), all.len());
     EXIT_OK

@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod mutants;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::server::{self, ServerConfig};
+use crate::server::{self, Fault, ServerConfig};
 
 /// The command did what was asked.
 pub const EXIT_OK: u8 = 0;
@@ -56,6 +57,10 @@ enum Command {
         /// Without it the data lives in memory and is lost on exit.
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
+        /// Serve with one deliberate deviation from the spec, to show the suite catches it;
+        /// `--fault list` prints every fault's name and description.
+        #[arg(long, value_name = "NAME")]
+        fault: Option<String>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
     ///
@@ -63,6 +68,10 @@ enum Command {
     /// model's allowed outcomes. Failures are shrunk and saved for `cogsync replay`.
     #[command(after_help = EXIT_CODES_HELP)]
     Check(Box<check::CheckArgs>),
+    /// Run `check` against the reference server with each injected fault, and report which
+    /// faults the suite catches (the mutation score). The clean server must pass in the same run.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Mutants(mutants::MutantsArgs),
     /// List the named cases: ID, level, requirements covered, title.
     List(check::ListArgs),
     /// Run a failing sequence saved by `cogsync check` again.
@@ -95,10 +104,11 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { addr, db } => serve(addr, db).await,
+            Command::Serve { addr, db, fault } => serve(addr, db, fault.as_deref()).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Check(args) => check::check(*args).await,
             Command::List(args) => Ok(check::list(args)),
+            Command::Mutants(args) => mutants::run(args).await,
             Command::Replay(args) => check::replay(args).await,
         }
     });
@@ -111,13 +121,37 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, db: Option<PathBuf>) -> anyhow::Result<u8> {
+async fn serve(addr: SocketAddr, db: Option<PathBuf>, fault: Option<&str>) -> anyhow::Result<u8> {
+    let fault = match fault {
+        None => None,
+        Some("list") => {
+            for fault in Fault::ALL {
+                println!("{:<36} {}", fault.name(), fault.description());
+            }
+            return Ok(EXIT_OK);
+        }
+        Some(name) => match name.parse::<Fault>() {
+            Ok(fault) => Some(fault),
+            Err(e) => {
+                eprintln!("cogsync serve: {e}");
+                return Ok(EXIT_USAGE);
+            }
+        },
+    };
+    if let Some(fault) = fault {
+        println!(
+            "cogsync serve: WARNING: serving with injected fault {}: {}",
+            fault.name(),
+            fault.description()
+        );
+    }
     let storage = match &db {
         Some(path) => format!("database {}", path.display()),
         None => "in memory; data is lost on exit, use --db PATH to keep it".to_owned(),
     };
     let config = ServerConfig {
         db,
+        fault,
         ..ServerConfig::default()
     };
     let running = server::spawn(addr, config)

@@ -36,7 +36,7 @@ use state::{IdentityKey, IdentityState};
 /// What the model knows of one endpoint: (pool, identity) → identity state → dataset name →
 /// dataset state. Deleted datasets stay in the map (without records) because their old counter
 /// decides the next incarnation's counter (AMB-RECREATE-COUNT) and the DS-4 flag.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Model {
     identities: BTreeMap<IdentityKey, IdentityState>,
 }

@@ -10,7 +10,7 @@ use crate::spec::Timestamp;
 pub(crate) type IdentityKey = (String, String);
 
 /// One identity. Its entry exists once it has created a dataset (AMB-X-UNKNOWN-IDENTITY).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct IdentityState {
     /// Every dataset ever written, live or deleted.
     pub(crate) datasets: BTreeMap<String, DatasetState>,
@@ -27,7 +27,7 @@ impl IdentityState {
 
 /// One dataset name across its incarnations (DS-3: a delete ends one, the next write starts
 /// another).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct DatasetState {
     /// `None` before the first write and after a delete.
     pub(crate) live: Option<Incarnation>,
@@ -42,7 +42,7 @@ pub(crate) struct DatasetState {
 }
 
 /// AMB-RECREATE-COUNT as learned from the endpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) enum RecreateMode {
     /// Never re-created yet: both are allowed.
     #[default]
@@ -54,7 +54,7 @@ pub(crate) enum RecreateMode {
 }
 
 /// A live dataset.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Incarnation {
     /// DATA-2 `DatasetSyncCount`.
     pub(crate) sync_count: i64,
@@ -97,4 +97,17 @@ pub(crate) struct StoredRecord {
     /// UR-9: echoed exactly when the patch had one.
     pub(crate) device_last_modified_date: Option<Timestamp>,
     pub(crate) last_modified_by: String,
+}
+
+// Dates are finite numbers (never NaN), so equality is reflexive and a model state can key a
+// hash set: the linearizability checker memoises the states it has visited.
+impl Eq for StoredRecord {}
+
+impl std::hash::Hash for StoredRecord {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+        self.sync_count.hash(state);
+        self.device_last_modified_date.map(f64::to_bits).hash(state);
+        self.last_modified_by.hash(state);
+    }
 }

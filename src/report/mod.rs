@@ -6,6 +6,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 
+use crate::suite::concurrent::ConcurrentReport;
 use crate::suite::machine::RandomReport;
 use crate::suite::run::{CaseReport, Verdict};
 use crate::suite::session::{Step, StepVerdict};
@@ -64,6 +65,7 @@ pub struct RunReport {
     pub summary: Summary,
     pub cases: Vec<CaseReport>,
     pub random: Option<RandomReport>,
+    pub concurrent: Option<ConcurrentReport>,
 }
 
 impl RunReport {
@@ -79,6 +81,7 @@ impl RunReport {
             summary: Summary::default(),
             cases: Vec::new(),
             random: None,
+            concurrent: None,
         }
     }
 
@@ -90,6 +93,9 @@ impl RunReport {
         }
         if let Some(random) = &self.random {
             summary.add(random.verdict);
+        }
+        if let Some(concurrent) = &self.concurrent {
+            summary.add(concurrent.verdict);
         }
         self.summary = summary;
     }
@@ -141,6 +147,26 @@ impl RunReport {
             let mut tc = TestCase::new("random.sequences", status);
             tc.set_classname("random");
             tc.set_time(Duration::from_secs_f64(random.elapsed_ms / 1000.0));
+            suite.add_test_case(tc);
+        }
+        if let Some(concurrent) = &self.concurrent {
+            let detail = concurrent
+                .violation
+                .as_ref()
+                .map(|v| {
+                    format!(
+                        "not linearizable: {} operations on {} devices",
+                        v.operations, v.devices
+                    )
+                })
+                .unwrap_or_default();
+            let mut status = junit_status(concurrent.verdict, &detail);
+            if let Some(v) = &concurrent.violation {
+                status.set_description(v.timeline.clone());
+            }
+            let mut tc = TestCase::new("concurrent.linearizability", status);
+            tc.set_classname("concurrent");
+            tc.set_time(Duration::from_secs_f64(concurrent.elapsed_ms / 1000.0));
             suite.add_test_case(tc);
         }
         report.add_test_suite(suite);

@@ -11,8 +11,9 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
+use super::fault::Fault;
 use super::ops::Service;
-use super::parse::{match_route, parse_routed};
+use super::parse::{match_route, parse_routed_with_fault};
 use super::rejection::Rejection;
 use crate::spec::{CLIENT_CONTEXT_HEADER, CONTENT_TYPE_JSON, REQUEST_BODY_BYTES_MAX};
 
@@ -35,6 +36,17 @@ async fn handler(State(service): State<Arc<Service>>, request: Request) -> Respo
 
 /// Answers one HTTP request; usable in-process without a socket or a router.
 pub async fn handle(service: &Service, request: Request) -> Response {
+    let mut response = answer(service, request).await;
+    if service.fault_is(Fault::ConflictAs400) && response.status() == StatusCode::CONFLICT {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    if service.fault_is(Fault::ErrorTypeHeaderMissing) {
+        response.headers_mut().remove(&ERROR_TYPE);
+    }
+    response
+}
+
+async fn answer(service: &Service, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str();
     let path = parts.uri.path();
@@ -75,12 +87,21 @@ pub async fn handle(service: &Service, request: Request) -> Response {
         .headers
         .get(CLIENT_CONTEXT_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let parsed = match parse_routed(route, parts.uri.query(), client_context, &bytes) {
+    let parsed = match parse_routed_with_fault(
+        route,
+        parts.uri.query(),
+        client_context,
+        &bytes,
+        service.fault(),
+    ) {
         Ok(parsed) => parsed,
         Err(rejection) => return error_response(&rejection),
     };
     drop(bytes);
     match service.execute(parsed) {
+        Ok(json) if service.fault_is(Fault::TimestampsAsStrings) => {
+            json_response(StatusCode::OK, timestamps_as_strings(json))
+        }
         Ok(json) => json_response(StatusCode::OK, json),
         Err(rejection) => error_response(&rejection),
     }
@@ -183,4 +204,53 @@ pub(crate) fn error_response(rejection: &Rejection) -> Response {
         HeaderValue::from_static(rejection.kind.type_name()),
     );
     response
+}
+
+/// The timestamps-as-strings fault: every date member of a success body rewritten as an
+/// ISO-8601 string (`2023-11-14T22:13:20.000Z`).
+fn timestamps_as_strings(json: Vec<u8>) -> Vec<u8> {
+    fn rewrite(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(members) => {
+                for (name, member) in members.iter_mut() {
+                    match member.as_f64() {
+                        Some(secs) if name.ends_with("Date") => {
+                            *member = serde_json::Value::String(iso_8601(secs));
+                        }
+                        _ => rewrite(member),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&json) else {
+        return json;
+    };
+    rewrite(&mut value);
+    serde_json::to_vec(&value).unwrap_or(json)
+}
+
+/// Epoch seconds as a UTC ISO-8601 date-time with milliseconds.
+fn iso_8601(secs: f64) -> String {
+    let ms = (secs * 1000.0).round() as i64;
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
 }

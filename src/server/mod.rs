@@ -5,6 +5,7 @@
 //! restarts, token secret included. The behaviour is SPEC.md as fixed by
 //! `docs/reference-choices.md`; this module knows nothing of the model.
 
+pub mod fault;
 mod http;
 mod ops;
 pub mod parse;
@@ -22,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use self::fault::{Fault, UnknownFault};
 pub use self::http::{handle, router};
 pub use self::ops::{Clock, Service};
 pub use self::parse::{ParsedRequest, parse_request};
@@ -30,14 +32,16 @@ pub use self::store::Store;
 pub use self::token::TokenKeys;
 
 /// How to run a reference server. Build it with [`ServerConfig::in_memory`],
-/// [`ServerConfig::with_db`] or `ServerConfig { db, ..Default::default() }`: fields will be
-/// added (injected faults, one switch each).
+/// [`ServerConfig::with_db`] or `ServerConfig { db, ..Default::default() }`: fields may be
+/// added.
 #[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
     /// SQLite file to keep state in; `None` keeps it in memory for the server's lifetime.
     pub db: Option<PathBuf>,
     /// Where the time comes from; tests move a manual clock to expire tokens.
     pub clock: Clock,
+    /// A deliberate deviation from SPEC.md, to show the suite catches it; `None` in service.
+    pub fault: Option<Fault>,
 }
 
 impl ServerConfig {
@@ -86,13 +90,14 @@ impl Service {
                 .map_or_else(|| ":memory:".to_owned(), |p| p.display().to_string()),
             source,
         };
-        let store = Store::open(config.db.as_deref()).map_err(database_error)?;
+        let store = Store::open(config.db.as_deref())
+            .map_err(database_error)?
+            .with_fault(config.fault);
         let secret = store.token_secret().map_err(database_error)?;
-        Ok(Service::new(
-            store,
-            TokenKeys::new(&secret),
-            config.clock.clone(),
-        ))
+        Ok(
+            Service::new(store, TokenKeys::new(&secret), config.clock.clone())
+                .with_fault(config.fault),
+        )
     }
 }
 
@@ -190,5 +195,7 @@ pub async fn serve_until(
         .map_err(ServerError::Serve)
 }
 
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::fault::Fault;
 use super::parse::{DatasetRef, ListDatasets, ListRecords, ParsedRequest, UpdateRecords};
 use super::rejection::Rejection;
 use super::store::{DatasetMeta, RecordsAfter, Store};
@@ -62,6 +63,7 @@ pub struct Service {
     store: Store,
     keys: TokenKeys,
     clock: Clock,
+    fault: Option<Fault>,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Rejection> {
@@ -102,7 +104,47 @@ fn dataset_not_found(d: &DatasetRef) -> Rejection {
 impl Service {
     /// Assembles a service from its parts; [`Service::open`] builds them from a config.
     pub fn new(store: Store, keys: TokenKeys, clock: Clock) -> Service {
-        Service { store, keys, clock }
+        Service {
+            store,
+            keys,
+            clock,
+            fault: None,
+        }
+    }
+
+    /// The same service with an injected fault in its own steps (the store's faults are set
+    /// on the store: [`Store::with_fault`]).
+    pub fn with_fault(mut self, fault: Option<Fault>) -> Service {
+        self.fault = fault;
+        self
+    }
+
+    /// The injected fault, if any.
+    pub fn fault(&self) -> Option<Fault> {
+        self.fault
+    }
+
+    pub(crate) fn fault_is(&self, fault: Fault) -> bool {
+        self.fault == Some(fault)
+    }
+
+    /// The session-token faults: whether a token that failed its check is let through.
+    fn fault_lets_token_through(&self, token: &str) -> bool {
+        match self.fault {
+            Some(Fault::SessionTokenUnchecked) => true,
+            // The parser turned a missing token into an empty one under this fault.
+            Some(Fault::SessionTokenOptional) => token.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// What a SyncSessionToken is bound to; the session-token-any-dataset fault leaves the
+    /// dataset out.
+    fn session_binding<'a>(&self, d: &'a DatasetRef) -> [&'a str; 3] {
+        if self.fault_is(Fault::SessionTokenAnyDataset) {
+            return [d.pool.as_str(), d.identity.as_str(), ""];
+        }
+        dataset_binding(d)
     }
 
     /// Runs one parsed request; `Ok` is the JSON body of the 200 answer.
@@ -148,10 +190,11 @@ impl Service {
 
     fn update_records(&self, request: UpdateRecords) -> Result<Vec<u8>, Rejection> {
         let now_ms = self.clock.now_ms();
-        let binding = dataset_binding(&request.dataset);
+        let binding = self.session_binding(&request.dataset);
         if !self
             .keys
             .check_session(&request.sync_session_token, binding, now_secs(now_ms))
+            && !self.fault_lets_token_through(&request.sync_session_token)
         {
             return Err(Rejection::invalid_session_token());
         }
@@ -169,6 +212,11 @@ impl Service {
                 records: Some(Vec::new()),
             });
         }
+        if self.fault_is(Fault::InternalErrorOnNonAsciiKey)
+            && request.patches.iter().any(|p| !p.key.as_str().is_ascii())
+        {
+            return Err(Rejection::internal("cannot store a non-ASCII key"));
+        }
         let writer = match &request.device_id {
             Some(device) => device.as_str(),
             None => request.dataset.identity.as_str(),
@@ -180,10 +228,17 @@ impl Service {
         let records = request
             .patches
             .into_iter()
+            .filter(|patch| {
+                !(self.fault_is(Fault::RemovedKeysMissingFromResponse) && patch.value.is_none())
+            })
             .map(|patch| spec::Record {
+                sync_count: Some(if self.fault_is(Fault::PerRecordCounter) {
+                    patch.sync_count.saturating_add(1)
+                } else {
+                    sync_count
+                }),
                 key: Some(patch.key.into_string()),
                 value: patch.value,
-                sync_count: Some(sync_count),
                 last_modified_date: Some(seconds(now_ms)),
                 last_modified_by: Some(writer.clone()),
                 device_last_modified_date: Some(
@@ -201,7 +256,13 @@ impl Service {
     fn list_records(&self, request: ListRecords) -> Result<Vec<u8>, Rejection> {
         let now_ms = self.clock.now_ms();
         let binding = dataset_binding(&request.dataset);
+        let session_binding = self.session_binding(&request.dataset);
         let page = page_size(request.max_results, LIST_RECORDS_MAX_RESULTS_DEFAULT)?;
+        let page = if self.fault_is(Fault::MaxResultsIgnored) {
+            usize::MAX - 1
+        } else {
+            page
+        };
         let last_sync_count = request.last_sync_count.unwrap_or(0);
         if last_sync_count < 0 {
             return Err(Rejection::invalid_parameter(format!(
@@ -217,7 +278,9 @@ impl Service {
             None => None,
         };
         if let Some(token) = &request.sync_session_token
-            && !self.keys.check_session(token, binding, now_secs(now_ms))
+            && !self
+                .keys
+                .check_session(token, session_binding, now_secs(now_ms))
         {
             return Err(Rejection::invalid_session_token());
         }
@@ -231,17 +294,19 @@ impl Service {
             .list_records(&request.dataset, last_sync_count, after, page)?;
 
         let next_token = if found.records.len() > page {
+            // The paging faults end the page in the right place but name another position.
+            let boundary = match self.fault {
+                Some(Fault::PagingSkipsOne) => page + 1,
+                Some(Fault::PagingRepeatsOne) if page > 1 => page - 1,
+                _ => page,
+            };
+            let position = found.records.get(boundary - 1).map(|last| RecordsPosition {
+                last_sync_count,
+                sync_count: last.sync_count,
+                key: last.key.clone(),
+            });
             found.records.truncate(page);
-            found.records.last().map(|last| {
-                self.keys.issue_records_page(
-                    binding,
-                    &RecordsPosition {
-                        last_sync_count,
-                        sync_count: last.sync_count,
-                        key: last.key.clone(),
-                    },
-                )
-            })
+            position.map(|position| self.keys.issue_records_page(binding, &position))
         } else {
             None
         };
@@ -271,7 +336,7 @@ impl Service {
             merged_dataset_names: Some(Vec::new()),
             dataset_exists: Some(found.exists),
             dataset_deleted_after_requested_sync_count: Some(deleted_after),
-            sync_session_token: Some(self.keys.issue_session(binding, now_secs(now_ms))),
+            sync_session_token: Some(self.keys.issue_session(session_binding, now_secs(now_ms))),
         })
     }
 

@@ -12,11 +12,12 @@ use percent_encoding::percent_decode_str;
 use serde::Deserializer;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
+use super::fault::Fault;
 use super::rejection::Rejection;
 use crate::spec::{
     self, CLIENT_CONTEXT_HEADER, ConstraintError, DATASET_NAME_PATTERN, DatasetName, DeviceId,
-    IDENTITY_PATTERN, IdentityId, IdentityPoolId, Operation, REQUEST_BODY_BYTES_MAX, RecordKey,
-    Rule, validate_record_value,
+    IDENTITY_PATTERN, IdentityId, IdentityPoolId, Operation, RECORD_KEY_LEN_MAX,
+    REQUEST_BODY_BYTES_MAX, RecordKey, Rule, validate_record_value,
 };
 
 /// The six operations, as the router names them before anything else is read.
@@ -278,6 +279,17 @@ pub fn parse_routed(
     client_context: Option<String>,
     body: &[u8],
 ) -> Result<ParsedRequest, Rejection> {
+    parse_routed_with_fault(route, raw_query, client_context, body, None)
+}
+
+/// [`parse_routed`] with the parser's injected faults (validation and the missing token).
+pub fn parse_routed_with_fault(
+    route: RouteMatch<'_>,
+    raw_query: Option<&str>,
+    client_context: Option<String>,
+    body: &[u8],
+    fault: Option<Fault>,
+) -> Result<ParsedRequest, Rejection> {
     // Step 3: everything that is a matter of reading the shape.
     let update_body = if route.operation == OperationName::UpdateRecords {
         Some(read_update_body(body)?)
@@ -294,12 +306,22 @@ pub fn parse_routed(
 
     // Step 4: constraints, path labels first.
     let pool = decode_label(route.pool, IdentityPoolId::MEMBER, IDENTITY_PATTERN)?;
+    let pool = upper_hex_read_as_lower(pool, fault);
     let pool = IdentityPoolId::try_from(pool.as_ref())?;
     let identity = decode_label(route.identity, IdentityId::MEMBER, IDENTITY_PATTERN)?;
+    let identity = upper_hex_read_as_lower(identity, fault);
     let identity = IdentityId::try_from(identity.as_ref())?;
     let dataset = match route.dataset {
         Some(raw) => {
             let name = decode_label(raw, DatasetName::MEMBER, DATASET_NAME_PATTERN)?;
+            if fault == Some(Fault::DatasetNameColonRejected) && name.contains(':') {
+                return Err(ConstraintError::new(
+                    DatasetName::MEMBER,
+                    Rule::Pattern("[a-zA-Z0-9_.-]+"),
+                    &name,
+                )
+                .into());
+            }
             Some(DatasetName::try_from(name.as_ref())?)
         }
         None => None,
@@ -332,7 +354,12 @@ pub fn parse_routed(
                 }),
                 OperationName::UpdateRecords => {
                     let body = update_body.unwrap_or_default();
-                    ParsedRequest::UpdateRecords(validate_update(dataset, client_context, body)?)
+                    ParsedRequest::UpdateRecords(validate_update(
+                        dataset,
+                        client_context,
+                        body,
+                        fault,
+                    )?)
                 }
                 OperationName::ListDatasets | OperationName::DescribeIdentityUsage => {
                     return Err(Rejection::internal("router produced an inconsistent route"));
@@ -342,6 +369,18 @@ pub fn parse_routed(
         (_, None) => return Err(Rejection::internal("router produced an inconsistent route")),
     };
     Ok(parsed)
+}
+
+/// The identity-upper-hex-accepted fault: the hex part of an identity label is lower-cased
+/// before its pattern is checked, so upper-case hex passes.
+fn upper_hex_read_as_lower(label: Cow<'_, str>, fault: Option<Fault>) -> Cow<'_, str> {
+    if fault != Some(Fault::IdentityUpperHexAccepted) {
+        return label;
+    }
+    match label.split_once(':') {
+        Some((region, id)) => Cow::Owned(format!("{region}:{}", id.to_ascii_lowercase())),
+        None => label,
+    }
 }
 
 /// VAL-2: decodes `%XX` escapes of a path label; bytes that are not UTF-8 after decoding
@@ -587,6 +626,7 @@ fn validate_update(
     dataset: DatasetRef,
     client_context: Option<String>,
     body: RawBody,
+    fault: Option<Fault>,
 ) -> Result<UpdateRecords, Rejection> {
     let device_id = body.device_id.map(DeviceId::try_from).transpose()?;
     let raw_patches = body.record_patches.unwrap_or_default();
@@ -600,6 +640,16 @@ fn validate_update(
             Some(key) => RecordKey::try_from(key)?,
             None => return Err(ConstraintError::required(RecordKey::MEMBER).into()),
         };
+        if fault == Some(Fault::KeyLengthOffByOne)
+            && key.as_str().chars().count() == RECORD_KEY_LEN_MAX
+        {
+            return Err(ConstraintError::new(
+                RecordKey::MEMBER,
+                Rule::LenMax(RECORD_KEY_LEN_MAX - 1),
+                key.as_str(),
+            )
+            .into());
+        }
         let Some(sync_count) = raw.sync_count else {
             return Err(ConstraintError::required("SyncCount").into());
         };
@@ -622,6 +672,16 @@ fn validate_update(
         });
     }
     let Some(sync_session_token) = body.sync_session_token else {
+        if fault == Some(Fault::SessionTokenOptional) {
+            // The operation lets the empty token through under the same fault.
+            return Ok(UpdateRecords {
+                dataset,
+                client_context,
+                device_id,
+                patches,
+                sync_session_token: String::new(),
+            });
+        }
         return Err(ConstraintError::required("SyncSessionToken").into());
     };
     Ok(UpdateRecords {

@@ -4,12 +4,14 @@
 //! conflicts and limits *and* writes, so concurrent writers can never lose an update and a
 //! rejected request changes nothing (UR-3, ERR-3). Critical sections are a handful of
 //! cached statements; no JSON is built and no `.await` happens while the lock is held.
+//! Injected faults ([`Fault`]) are switched at the point where each one deviates.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::fault::Fault;
 use super::parse::{DatasetRef, IdentityRef, Patch};
 use super::rejection::Rejection;
 use super::token::SECRET_LEN;
@@ -116,6 +118,31 @@ pub struct RecordsAfter<'a> {
 pub struct Store {
     conn: Mutex<Connection>,
     persistent: bool,
+    fault: Option<Fault>,
+}
+
+/// How much of an UpdateRecords one lock section does. Always [`Section::Whole`], except
+/// under the lost-update-race fault, which splits the check from the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Whole,
+    CheckOnly,
+    WriteUnchecked,
+}
+
+/// ListRecords' page query; the tombstones-hidden fault adds `AND value IS NOT NULL`.
+macro_rules! records_page_sql {
+    ($extra:literal) => {
+        concat!(
+            "SELECT key, value, sync_count, last_modified_ms, last_modified_by,
+                 device_last_modified
+             FROM records
+             WHERE dataset_id = ?1 AND sync_count > ?2 AND (sync_count, key) > (?3, ?4)",
+            $extra,
+            "
+             ORDER BY sync_count, key LIMIT ?5"
+        )
+    };
 }
 
 impl Store {
@@ -136,7 +163,18 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             persistent: path.is_some(),
+            fault: None,
         })
+    }
+
+    /// The same store with an injected fault (see [`Fault`]); `None` keeps it correct.
+    pub fn with_fault(mut self, fault: Option<Fault>) -> Store {
+        self.fault = fault;
+        self
+    }
+
+    fn fault_is(&self, fault: Fault) -> bool {
+        self.fault == Some(fault)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -174,8 +212,55 @@ impl Store {
         patches: &[Patch],
         now_ms: i64,
     ) -> Result<i64, Rejection> {
+        if self.fault_is(Fault::LostUpdateRace) {
+            return self.update_records_racy(dataset, writer, patches, now_ms);
+        }
         let conn = self.lock();
-        let tx = ImmediateTx::begin(&conn)?;
+        self.update_records_locked(&conn, dataset, writer, patches, now_ms, Section::Whole)
+    }
+
+    /// The lost-update-race fault: the check and the write in two lock sections, with a pause
+    /// between them in which another writer can pass the same check.
+    fn update_records_racy(
+        &self,
+        dataset: &DatasetRef,
+        writer: &str,
+        patches: &[Patch],
+        now_ms: i64,
+    ) -> Result<i64, Rejection> {
+        {
+            let conn = self.lock();
+            self.update_records_locked(
+                &conn,
+                dataset,
+                writer,
+                patches,
+                now_ms,
+                Section::CheckOnly,
+            )?;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let conn = self.lock();
+        self.update_records_locked(
+            &conn,
+            dataset,
+            writer,
+            patches,
+            now_ms,
+            Section::WriteUnchecked,
+        )
+    }
+
+    fn update_records_locked(
+        &self,
+        conn: &Connection,
+        dataset: &DatasetRef,
+        writer: &str,
+        patches: &[Patch],
+        now_ms: i64,
+        section: Section,
+    ) -> Result<i64, Rejection> {
+        let tx = ImmediateTx::begin(conn)?;
         let (pool, identity, name) = (
             dataset.pool.as_str(),
             dataset.identity.as_str(),
@@ -198,6 +283,9 @@ impl Store {
             Some((id, _, true, _, _)) => Some(id),
             _ => None,
         };
+        // Under the partial-batch fault: the conflict answered after the patches before it.
+        let mut partial_batch_conflict = None;
+        let mut patches = patches;
 
         // Step 6: conflicts, first patch in request order (UR-2, UR-4).
         {
@@ -205,7 +293,7 @@ impl Store {
                 "SELECT sync_count, bytes, value IS NOT NULL FROM records
                  WHERE dataset_id = ?1 AND key = ?2",
             )?;
-            for patch in patches {
+            for (index, patch) in patches.iter().enumerate() {
                 let old: Option<(i64, i64, bool)> = match live_id {
                     Some(id) => current
                         .query_row(params![id, patch.key.as_str()], |r| {
@@ -215,12 +303,22 @@ impl Store {
                     None => None,
                 };
                 let current_count = old.map_or(0, |(count, _, _)| count);
-                if patch.sync_count != current_count {
-                    return Err(Rejection::conflict(
-                        patch.key.as_str(),
-                        current_count,
-                        patch.sync_count,
-                    ));
+                let current_count = match old {
+                    Some((_, _, false)) if self.fault_is(Fault::RecreateDemandsZero) => 0,
+                    _ => current_count,
+                };
+                if patch.sync_count != current_count
+                    && section != Section::WriteUnchecked
+                    && !self.fault_accepts_mismatch(&tx, live_id, row, patch, current_count)?
+                {
+                    let conflict =
+                        Rejection::conflict(patch.key.as_str(), current_count, patch.sync_count);
+                    if self.fault_is(Fault::PartialBatch) && index > 0 {
+                        partial_batch_conflict = Some(conflict);
+                        patches = patches.get(..index).unwrap_or_default();
+                        break;
+                    }
+                    return Err(conflict);
                 }
                 if let Some((_, bytes, true)) = old {
                     num_records -= 1;
@@ -228,7 +326,7 @@ impl Store {
                 }
                 if let Some(value) = &patch.value {
                     num_records += 1;
-                    data_storage += live_bytes(patch.key.as_str(), value);
+                    data_storage += self.live_bytes(patch.key.as_str(), value);
                 }
             }
         }
@@ -240,14 +338,20 @@ impl Store {
                     "SELECT count(*) FROM datasets WHERE pool = ?1 AND identity = ?2 AND live = 1",
                 )?
                 .query_row(params![pool, identity], |r| r.get(0))?;
-            if live_datasets >= DATASETS_PER_IDENTITY_MAX as i64 {
+            if live_datasets >= DATASETS_PER_IDENTITY_MAX as i64
+                && !(self.fault_is(Fault::DatasetLimitOffByOne)
+                    && live_datasets == DATASETS_PER_IDENTITY_MAX as i64)
+            {
                 return Err(Rejection::limit_exceeded(format!(
                     "Dataset limit exceeded: an identity may have at most \
                      {DATASETS_PER_IDENTITY_MAX} datasets"
                 )));
             }
         }
-        if num_records > RECORDS_PER_DATASET_MAX as i64 {
+        if num_records > RECORDS_PER_DATASET_MAX as i64
+            && !(self.fault_is(Fault::RecordLimitOffByOne)
+                && num_records == RECORDS_PER_DATASET_MAX as i64 + 1)
+        {
             return Err(Rejection::limit_exceeded(format!(
                 "Record limit exceeded: a dataset may have at most {RECORDS_PER_DATASET_MAX} records"
             )));
@@ -258,11 +362,22 @@ impl Store {
             )));
         }
 
+        if section == Section::CheckOnly {
+            return Ok(0);
+        }
+
         // The write.
         let old_count = row.map_or(0, |(_, count, _, _, _)| count);
         let new_count = old_count
             .checked_add(1)
             .ok_or_else(|| Rejection::internal("dataset SyncCount overflow"))?;
+        let new_count = match self.fault {
+            Some(Fault::DoubleBump) => new_count.saturating_add(1),
+            Some(Fault::NoBumpOnRemoveOnly) if patches.iter().all(|p| p.value.is_none()) => {
+                old_count
+            }
+            _ => new_count,
+        };
         let dataset_id = match row {
             Some((id, ..)) => {
                 tx.prepare_cached(
@@ -316,12 +431,20 @@ impl Store {
             let now_secs = now_ms as f64 / 1000.0;
             for patch in patches {
                 let key = patch.key.as_str();
-                let bytes = patch.value.as_deref().map_or(0, |v| live_bytes(key, v));
+                let bytes = patch
+                    .value
+                    .as_deref()
+                    .map_or(0, |v| self.live_bytes(key, v));
+                let record_count = if self.fault_is(Fault::PerRecordCounter) {
+                    patch.sync_count.saturating_add(1)
+                } else {
+                    new_count
+                };
                 upsert.execute(params![
                     dataset_id,
                     key,
                     patch.value.as_deref(),
-                    new_count,
+                    record_count,
                     now_ms,
                     writer,
                     patch.device_last_modified_date.unwrap_or(now_secs),
@@ -331,7 +454,56 @@ impl Store {
         }
         touch_identity(&tx, pool, identity, now_ms)?;
         tx.commit()?;
+        if let Some(conflict) = partial_batch_conflict {
+            return Err(conflict);
+        }
         Ok(new_count)
+    }
+
+    /// The sync-count faults: whether a patch whose SyncCount differs from its key's current
+    /// count is let through. `row` is the dataset's (id, sync_count, live, ..).
+    fn fault_accepts_mismatch(
+        &self,
+        conn: &Connection,
+        live_id: Option<i64>,
+        row: Option<(i64, i64, bool, i64, i64)>,
+        patch: &Patch,
+        current: i64,
+    ) -> rusqlite::Result<bool> {
+        let sent = patch.sync_count;
+        Ok(match self.fault {
+            Some(Fault::StaleAccepted) => sent < current,
+            Some(Fault::HigherAccepted) => sent > current,
+            Some(Fault::GreaterOrEqualAccepted) => {
+                let dataset_count = match row {
+                    Some((_, count, true, _, _)) => count,
+                    _ => 0,
+                };
+                sent >= dataset_count
+            }
+            Some(Fault::StaleAcceptedWhenValueUnchanged) if sent < current => {
+                let stored: Option<Option<String>> = match live_id {
+                    Some(id) => conn
+                        .prepare_cached(
+                            "SELECT value FROM records WHERE dataset_id = ?1 AND key = ?2",
+                        )?
+                        .query_row(params![id, patch.key.as_str()], |r| r.get(0))
+                        .optional()?,
+                    None => None,
+                };
+                stored.is_some_and(|value| value == patch.value)
+            }
+            _ => false,
+        })
+    }
+
+    /// LIM-3's measure of a live record; the size-in-chars fault counts characters.
+    fn live_bytes(&self, key: &str, value: &str) -> i64 {
+        if self.fault_is(Fault::SizeInChars) {
+            let chars = key.chars().count().saturating_add(value.chars().count());
+            return i64::try_from(chars).unwrap_or(i64::MAX);
+        }
+        live_bytes(key, value)
     }
 
     /// ListRecords' read: the dataset's state and up to `limit + 1` records with SyncCount
@@ -362,14 +534,14 @@ impl Store {
             .optional()?;
         let Some((id, sync_count, true, last_modified_by, deleted_count)) = row else {
             return Ok(RecordsPage {
-                exists: false,
+                exists: self.fault_is(Fault::DatasetExistsTrueWhenUnwritten) && row.is_none(),
                 sync_count: 0,
                 last_modified_by: None,
                 deleted_count: row.and_then(|r| r.4),
                 records: Vec::new(),
             });
         };
-        if last_sync_count > sync_count {
+        if last_sync_count > sync_count && !self.fault_is(Fault::LastSyncCountAheadAccepted) {
             return Err(Rejection::invalid_parameter(format!(
                 "No such SyncCount: {last_sync_count} exists for this Dataset"
             )));
@@ -379,16 +551,19 @@ impl Store {
             key: "",
         });
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let mut stmt = conn.prepare_cached(
-            "SELECT key, value, sync_count, last_modified_ms, last_modified_by,
-                 device_last_modified
-             FROM records
-             WHERE dataset_id = ?1 AND sync_count > ?2 AND (sync_count, key) > (?3, ?4)
-             ORDER BY sync_count, key LIMIT ?5",
-        )?;
+        let mut stmt = if self.fault_is(Fault::TombstonesHidden) {
+            conn.prepare_cached(records_page_sql!(" AND value IS NOT NULL"))?
+        } else {
+            conn.prepare_cached(records_page_sql!(""))?
+        };
+        let above = if self.fault_is(Fault::ListInclusive) {
+            last_sync_count.saturating_sub(1)
+        } else {
+            last_sync_count
+        };
         let records = stmt
             .query_map(
-                params![id, last_sync_count, after.sync_count, after.key, fetch],
+                params![id, above, after.sync_count, after.key, fetch],
                 |r| {
                     Ok(StoredRecord {
                         key: r.get(0)?,
@@ -413,6 +588,9 @@ impl Store {
     /// A live dataset's metadata.
     pub fn describe_dataset(&self, dataset: &DatasetRef) -> Result<Option<DatasetMeta>, Rejection> {
         let conn = self.lock();
+        if self.fault_is(Fault::DescribeAfterDelete200) {
+            return Ok(select_dataset_even_deleted(&conn, dataset)?);
+        }
         Ok(select_live_dataset(&conn, dataset)?.map(|(_, meta)| meta))
     }
 
@@ -458,14 +636,29 @@ impl Store {
         let Some((id, meta)) = select_live_dataset(&tx, dataset)? else {
             return Ok(None);
         };
-        tx.prepare_cached("DELETE FROM records WHERE dataset_id = ?1")?
-            .execute(params![id])?;
+        match self.fault {
+            Some(Fault::RecordsSurviveDelete) => {}
+            Some(Fault::CounterRestartsAfterDelete) => {
+                tx.prepare_cached(
+                    "UPDATE records SET value = NULL, bytes = 0 WHERE dataset_id = ?1",
+                )?
+                .execute(params![id])?;
+            }
+            _ => {
+                tx.prepare_cached("DELETE FROM records WHERE dataset_id = ?1")?
+                    .execute(params![id])?;
+            }
+        }
         tx.prepare_cached(
             "UPDATE datasets SET live = 0, deleted_count = sync_count, num_records = 0,
                  data_storage = 0
              WHERE id = ?1",
         )?
         .execute(params![id])?;
+        if self.fault_is(Fault::CounterRestartsAfterDelete) {
+            tx.prepare_cached("UPDATE datasets SET sync_count = 0 WHERE id = ?1")?
+                .execute(params![id])?;
+        }
         touch_identity(
             &tx,
             dataset.pool.as_str(),
@@ -598,6 +791,27 @@ fn select_live_dataset(
             dataset.dataset.as_str()
         ],
         |r| Ok((r.get(6)?, meta_from_row(r)?)),
+    )
+    .optional()
+}
+
+/// The describe-after-delete-200 fault's lookup: the dataset row whether live or deleted.
+fn select_dataset_even_deleted(
+    conn: &Connection,
+    dataset: &DatasetRef,
+) -> rusqlite::Result<Option<DatasetMeta>> {
+    conn.prepare_cached(
+        "SELECT name, creation_ms, last_modified_ms, last_modified_by, data_storage,
+             num_records
+         FROM datasets WHERE pool = ?1 AND identity = ?2 AND name = ?3",
+    )?
+    .query_row(
+        params![
+            dataset.pool.as_str(),
+            dataset.identity.as_str(),
+            dataset.dataset.as_str()
+        ],
+        meta_from_row,
     )
     .optional()
 }

@@ -520,6 +520,8 @@ pub struct RandomReport {
     /// multi-page list.
     pub vacuous: Option<String>,
     pub failure: Option<Failure>,
+    /// Milliseconds from the phase's start to the first failing sequence (before shrinking).
+    pub first_failure_ms: Option<f64>,
 }
 
 /// A 32-byte ChaCha seed for job `job` of the run seeded with `seed`.
@@ -542,6 +544,7 @@ pub async fn run_random(
     let lanes = Arc::new(AtomicU32::new(1_000));
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let first_failure_us = Arc::new(AtomicU64::new(u64::MAX));
     let coverage = Arc::new(Mutex::new(Coverage::default()));
     let ambiguities = Arc::new(Mutex::new(BTreeSet::new()));
     let handle = tokio::runtime::Handle::current();
@@ -561,6 +564,8 @@ pub async fn run_random(
             progress.clone(),
             handle.clone(),
         );
+        let first_failure_us = first_failure_us.clone();
+        let phase_started = started;
         tasks.push(tokio::task::spawn_blocking(move || {
             let config = Config {
                 cases: per_job,
@@ -605,6 +610,12 @@ pub async fn run_random(
                 }
                 match run.failure {
                     Some(stop_reason) => {
+                        if !shrinking.load(Ordering::Relaxed) {
+                            first_failure_us.fetch_min(
+                                phase_started.elapsed().as_micros() as u64,
+                                Ordering::Relaxed,
+                            );
+                        }
                         shrinking.store(true, Ordering::Relaxed);
                         stop.store(true, Ordering::Relaxed);
                         Err(TestCaseError::fail(stop_reason.to_string()))
@@ -679,6 +690,10 @@ pub async fn run_random(
         ambiguities,
         vacuous: if failure.is_none() { vacuous } else { None },
         failure,
+        first_failure_ms: match first_failure_us.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            us => Some(us as f64 / 1000.0),
+        },
     }
 }
 

@@ -1,6 +1,8 @@
 //! The conformance run: named cases and model-based random sequences against any endpoint.
 
 pub mod cases;
+pub mod concurrent;
+pub mod linear;
 pub mod machine;
 pub mod run;
 pub mod session;

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,9 @@ pub struct Plan {
     pub strict: bool,
     /// Case ID → reason, from `--expect-fail`.
     pub expect_fail: BTreeMap<String, String>,
+    /// Stop starting cases (and skip the random phase) after the first failure: for
+    /// `cogsync mutants`, where one failure is enough.
+    pub fail_fast: bool,
 }
 
 /// Turns a case's ending and steps into its verdict, before `--strict` and `--expect-fail`.
@@ -173,19 +177,29 @@ pub async fn run_cases(
     mut done: impl FnMut(&CaseReport),
 ) -> Vec<CaseReport> {
     let permits = Arc::new(Semaphore::new(plan.jobs.max(1)));
+    let failed = Arc::new(AtomicBool::new(false));
     let mut set = JoinSet::new();
     for (index, case) in cases.into_iter().enumerate() {
         let plan = plan.clone();
         let permits = permits.clone();
+        let failed = failed.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            (index, run_case(&plan, case, index as u32 + 1).await)
+            if plan.fail_fast && failed.load(Ordering::Relaxed) {
+                return (index, None);
+            }
+            let report = run_case(&plan, case, index as u32 + 1).await;
+            if report.verdict.fails_run() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            (index, Some(report))
         });
     }
     let mut reports = Vec::new();
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok((index, report)) => {
+            Ok((_, None)) => {}
+            Ok((index, Some(report))) => {
                 done(&report);
                 reports.push((index, report));
             }
@@ -210,4 +224,123 @@ pub async fn run_cases(
     }
     reports.sort_by_key(|(i, _)| *i);
     reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// What to run beyond the per-case plan.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub seed: u64,
+    /// Random sequences (0: no random phase).
+    pub sequences: u32,
+    pub steps_max: usize,
+    pub time_budget: Option<std::time::Duration>,
+    /// Devices of the concurrent phase (0: no concurrent phase).
+    pub devices: usize,
+    pub rounds: usize,
+    pub ops_per_device: usize,
+}
+
+/// The pseudo case ID of the random phase, for `--only` and `--skip`.
+pub const RANDOM_ID: &str = "random";
+/// The pseudo case ID of the concurrent phase, for `--only` and `--skip`.
+pub const CONCURRENT_ID: &str = "concurrent";
+
+/// Everything one run of the suite produced.
+#[derive(Debug, Clone)]
+pub struct SuiteOutcome {
+    pub cases: Vec<CaseReport>,
+    pub random: Option<super::machine::RandomReport>,
+    pub concurrent: Option<super::concurrent::ConcurrentReport>,
+    /// Milliseconds from the start to the first failing verdict, if any.
+    pub first_failure_ms: Option<f64>,
+}
+
+fn matches_prefix(id: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| id.starts_with(p.as_str()))
+}
+
+/// Runs the selected named cases, then the random phase; `on_case` sees each case report as it
+/// finishes and `progress` the number of finished random sequences.
+pub async fn run_suite(
+    plan: &Plan,
+    options: &SuiteOptions,
+    mut on_case: impl FnMut(&CaseReport),
+    progress: Arc<dyn Fn(u64) + Send + Sync>,
+) -> SuiteOutcome {
+    let started = Instant::now();
+    let mut first_failure_ms: Option<f64> = None;
+    let selected = super::cases::select(&options.only, &options.skip);
+    let cases = run_cases(plan, selected, |r| {
+        if r.verdict.fails_run() && first_failure_ms.is_none() {
+            first_failure_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        on_case(r);
+    })
+    .await;
+    let random_selected = (options.only.is_empty() || matches_prefix(RANDOM_ID, &options.only))
+        && !matches_prefix(RANDOM_ID, &options.skip)
+        && options.sequences > 0
+        && !(plan.fail_fast && first_failure_ms.is_some());
+    let random = if random_selected {
+        let random_plan = super::machine::RandomPlan {
+            endpoint: plan.endpoint.clone(),
+            clock: plan.clock.clone(),
+            run_id: plan.run_id,
+            seed: options.seed,
+            sequences: options.sequences,
+            steps_max: options.steps_max,
+            jobs: plan.jobs.max(1),
+            keep: plan.keep,
+            time_budget: options.time_budget,
+        };
+        let random_started = started.elapsed().as_secs_f64() * 1000.0;
+        let mut random = super::machine::run_random(&random_plan, progress).await;
+        let (verdict, _) = settle(random.verdict, None, RANDOM_ID, plan);
+        random.verdict = verdict;
+        if verdict.fails_run() && first_failure_ms.is_none() {
+            first_failure_ms =
+                Some(random_started + random.first_failure_ms.unwrap_or(random.elapsed_ms));
+        }
+        Some(random)
+    } else {
+        None
+    };
+    let concurrent_selected = (options.only.is_empty()
+        || matches_prefix(CONCURRENT_ID, &options.only))
+        && !matches_prefix(CONCURRENT_ID, &options.skip)
+        && options.devices > 0
+        && options.rounds > 0
+        && !(plan.fail_fast && first_failure_ms.is_some());
+    let concurrent = if concurrent_selected {
+        let concurrent_plan = super::concurrent::ConcurrentPlan {
+            endpoint: plan.endpoint.clone(),
+            clock: plan.clock.clone(),
+            run_id: plan.run_id,
+            seed: options.seed,
+            devices: options.devices,
+            rounds: options.rounds,
+            ops_per_device: options.ops_per_device,
+            keep: plan.keep,
+            shrink_runs: 8,
+        };
+        let phase_started = started.elapsed().as_secs_f64() * 1000.0;
+        let mut report = super::concurrent::run_concurrent(&concurrent_plan).await;
+        let (verdict, _) = settle(report.verdict, None, CONCURRENT_ID, plan);
+        report.verdict = verdict;
+        if verdict.fails_run() && first_failure_ms.is_none() {
+            first_failure_ms =
+                Some(phase_started + report.first_failure_ms.unwrap_or(report.elapsed_ms));
+        }
+        Some(report)
+    } else {
+        None
+    };
+    SuiteOutcome {
+        cases,
+        random,
+        concurrent,
+        first_failure_ms,
+    }
 }

@@ -77,12 +77,27 @@ macro_rules! cases {
 }
 
 // Case files come after the macro: macro_rules! scope is textual.
+mod ambiguities;
+mod datasets;
+mod errors;
+mod limits;
+mod list_records;
+mod support;
+mod tokens;
 mod update_records;
+mod validation;
 
 /// Every case, in ID order.
 pub fn all() -> Vec<Case> {
     let mut all = Vec::new();
+    all.extend(ambiguities::cases());
+    all.extend(datasets::cases());
+    all.extend(errors::cases());
+    all.extend(limits::cases());
+    all.extend(list_records::cases());
+    all.extend(tokens::cases());
     all.extend(update_records::cases());
+    all.extend(validation::cases());
     all.sort_by_key(|c| c.id);
     all
 }
@@ -122,6 +137,50 @@ mod tests {
                 case.id
             );
         }
+    }
+
+    #[test]
+    fn every_requirement_and_ambiguity_is_covered() {
+        let spec = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/SPEC.md"));
+        let start = spec.find("## 1.").expect("SPEC has section 1");
+        let end = spec.find("## 8.").expect("SPEC has section 8");
+        let mut wanted: BTreeSet<String> = spec[start..end]
+            .split("**")
+            .skip(1)
+            .step_by(2)
+            .filter(|marker| {
+                marker.split_once('-').is_some_and(|(letters, digits)| {
+                    !letters.is_empty()
+                        && letters.chars().all(|c| c.is_ascii_uppercase())
+                        && !digits.is_empty()
+                        && digits.chars().all(|c| c.is_ascii_digit())
+                })
+            })
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            wanted.contains("DATA-1") && wanted.contains("ERR-4"),
+            "{wanted:?}"
+        );
+        wanted.extend(
+            crate::model::Ambiguity::ALL
+                .iter()
+                .map(|a| a.id().to_owned()),
+        );
+        let covered: BTreeSet<&str> = all()
+            .iter()
+            .flat_map(|c| c.covers.iter().copied())
+            .collect();
+        let uncovered: Vec<&String> = wanted
+            .iter()
+            .filter(|id| !covered.contains(id.as_str()))
+            .collect();
+        assert!(
+            uncovered.is_empty(),
+            "not covered by any case: {uncovered:?}"
+        );
+        let unknown: Vec<&&str> = covered.iter().filter(|id| !wanted.contains(**id)).collect();
+        assert!(unknown.is_empty(), "covers names no SPEC ID: {unknown:?}");
     }
 
     #[test]

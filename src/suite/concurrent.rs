@@ -1,0 +1,414 @@
+//! The concurrent phase: several devices sync one dataset at once, like real sync managers —
+//! list, then write with the counts they just saw (sometimes stale ones), list again after a
+//! conflict — and the recorded history is checked for linearizability against the model.
+//!
+//! Sequential checks cannot see races: two devices presenting the same SyncCount and both
+//! succeeding (a lost update), or counts that skip or repeat. This phase can.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use super::linear::{self, Linearizability, Operation};
+use super::run::Verdict;
+use super::session::{Clock, Namer, dataset_of};
+use crate::client::{Endpoint, Reply};
+use crate::model::{Call, Observed, TokenClaim};
+use crate::spec::{
+    DatasetPath, DeleteDatasetRequest, ListRecordsRequest, ListRecordsResponse, RecordPatch,
+    Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest, UpdateRecordsResponse,
+};
+
+/// Keys the devices share: few, so that writes collide.
+const KEYS: usize = 4;
+
+/// Settings of the concurrent phase.
+#[derive(Clone)]
+pub struct ConcurrentPlan {
+    pub endpoint: Endpoint,
+    pub clock: Clock,
+    pub run_id: u32,
+    pub seed: u64,
+    pub devices: usize,
+    /// Independent rounds, each on a fresh identity and dataset.
+    pub rounds: usize,
+    pub ops_per_device: usize,
+    pub keep: bool,
+    /// Re-runs allowed to find a smaller failing history.
+    pub shrink_runs: usize,
+}
+
+/// A violation, minimised, as reports show it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Violation {
+    pub devices: usize,
+    pub operations: usize,
+    pub timeline: String,
+    /// Knossos/Jepsen-style EDN event list.
+    pub edn: String,
+    /// The operations as JSON (call, answer, times), for tools and for reading.
+    pub history: serde_json::Value,
+}
+
+/// What the concurrent phase found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConcurrentReport {
+    pub verdict: Verdict,
+    pub devices: usize,
+    pub rounds: usize,
+    pub operations: u64,
+    pub conflicts: u64,
+    pub indeterminate: u64,
+    pub elapsed_ms: f64,
+    pub check_ms: f64,
+    pub violation: Option<Violation>,
+    pub first_failure_ms: Option<f64>,
+}
+
+struct Device {
+    index: u32,
+    lane: u32,
+    rng: StdRng,
+    token: Option<(String, Timestamp)>,
+    last_sync: i64,
+    known: BTreeMap<String, i64>,
+    must_list: bool,
+}
+
+struct Recorder {
+    started: Instant,
+    ops: Mutex<Vec<Operation>>,
+}
+
+fn observed_list(reply: Reply<ListRecordsResponse>) -> Option<Observed> {
+    match reply {
+        Reply::Success(page) => Some(Observed::ListRecords(vec![page])),
+        Reply::Error(e) if e.status >= 500 => None,
+        Reply::Error(e) => Some(Observed::Error {
+            status: e.status,
+            kind: e.kind,
+            message: e.body.and_then(|b| b.message),
+        }),
+        Reply::Broken(_) => None,
+    }
+}
+
+fn observed_update(reply: Reply<UpdateRecordsResponse>) -> Option<Observed> {
+    match reply {
+        Reply::Success(r) => Some(Observed::UpdateRecords(r)),
+        Reply::Error(e) if e.status >= 500 => None,
+        Reply::Error(e) => Some(Observed::Error {
+            status: e.status,
+            kind: e.kind,
+            message: e.body.and_then(|b| b.message),
+        }),
+        Reply::Broken(_) => None,
+    }
+}
+
+async fn device_run(
+    mut d: Device,
+    endpoint: Endpoint,
+    clock: Clock,
+    path: DatasetPath,
+    ops: usize,
+    rec: Arc<Recorder>,
+    next_lane: Arc<std::sync::atomic::AtomicU32>,
+) {
+    for n in 0..ops {
+        let list_now = d.token.is_none() || d.must_list || d.rng.random_bool(0.25);
+        let now = clock();
+        let invoke = rec.started.elapsed().as_nanos() as u64;
+        let (call, observed) = if list_now {
+            // A sync manager lists from its last sync count (sometimes from 0).
+            let since = if d.rng.random_bool(0.3) {
+                0
+            } else {
+                d.last_sync
+            };
+            let request = ListRecordsRequest {
+                path: path.clone(),
+                last_sync_count: Some(since),
+                ..ListRecordsRequest::default()
+            };
+            let (reply, _) = endpoint
+                .call::<ListRecordsResponse>(&Request::ListRecords(request.clone()))
+                .await;
+            let observed = observed_list(reply);
+            if let Some(Observed::ListRecords(pages)) = &observed
+                && let Some(page) = pages.last()
+            {
+                d.token = page.sync_session_token.clone().map(|t| (t, now));
+                d.last_sync = page.dataset_sync_count.unwrap_or(d.last_sync);
+                for r in page.records.iter().flatten() {
+                    if let (Some(k), Some(c)) = (&r.key, r.sync_count) {
+                        d.known.insert(k.clone(), c);
+                    }
+                }
+                d.must_list = false;
+            }
+            (
+                Call::ListRecords {
+                    request,
+                    token: TokenClaim::Missing,
+                },
+                observed,
+            )
+        } else {
+            let (token, issued_at) = d.token.clone().unwrap_or_default();
+            let patches: Vec<RecordPatch> = (0..d.rng.random_range(1..=2))
+                .map(|_| format!("k{}", d.rng.random_range(0..KEYS)))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|key| {
+                    let known = d.known.get(&key).copied().unwrap_or(0);
+                    let count = if d.rng.random_bool(0.1) {
+                        known - 1
+                    } else {
+                        known
+                    };
+                    let remove = d.rng.random_bool(0.1);
+                    RecordPatch {
+                        op: Some(if remove { "remove" } else { "replace" }.to_owned()),
+                        value: (!remove).then(|| format!("d{}-{n}", d.index)),
+                        key: Some(key),
+                        sync_count: Some(count),
+                        device_last_modified_date: None,
+                    }
+                })
+                .collect();
+            let request = UpdateRecordsRequest {
+                path: path.clone(),
+                client_context: None,
+                body: UpdateRecordsBody {
+                    device_id: Some(format!("device-{}", d.index)),
+                    record_patches: Some(patches),
+                    sync_session_token: Some(token),
+                },
+            };
+            let (reply, _) = endpoint
+                .call::<UpdateRecordsResponse>(&Request::UpdateRecords(request.clone()))
+                .await;
+            let observed = observed_update(reply);
+            match &observed {
+                Some(Observed::UpdateRecords(r)) => {
+                    for rec in r.records.iter().flatten() {
+                        if let (Some(k), Some(c)) = (&rec.key, rec.sync_count) {
+                            d.known.insert(k.clone(), c);
+                        }
+                    }
+                }
+                _ => d.must_list = true,
+            }
+            let claim = TokenClaim::IssuedFor {
+                path: path.clone(),
+                issued_at,
+                used_before: true,
+            };
+            (
+                Call::UpdateRecords {
+                    request,
+                    token: claim,
+                },
+                observed,
+            )
+        };
+        let complete = observed
+            .as_ref()
+            .map(|_| rec.started.elapsed().as_nanos() as u64);
+        let indeterminate = observed.is_none();
+        rec.ops.lock().await.push(Operation {
+            lane: d.lane,
+            device: d.index,
+            call,
+            observed,
+            invoke_ns: invoke,
+            complete_ns: complete,
+            now,
+        });
+        if indeterminate {
+            // The operation may still take effect: the device continues as a new lane.
+            d.lane = next_lane.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs one round: `devices` devices on one fresh dataset; returns the history.
+pub async fn run_round(
+    plan: &ConcurrentPlan,
+    round: usize,
+    devices: usize,
+    ops_per_device: usize,
+    lane_base: u32,
+) -> Vec<Operation> {
+    let mut namer = Namer::new(plan.run_id, 50_000 + lane_base);
+    let identity = namer.identity();
+    let path = dataset_of(&identity, "shared");
+    let rec = Arc::new(Recorder {
+        started: Instant::now(),
+        ops: Mutex::new(Vec::new()),
+    });
+    let next_lane = Arc::new(std::sync::atomic::AtomicU32::new(devices as u32));
+    let mut tasks = Vec::new();
+    for i in 0..devices {
+        let seed =
+            plan.seed ^ ((round as u64) << 32) ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let device = Device {
+            index: i as u32,
+            lane: i as u32,
+            rng: StdRng::seed_from_u64(seed),
+            token: None,
+            last_sync: 0,
+            known: BTreeMap::new(),
+            must_list: true,
+        };
+        tasks.push(tokio::spawn(device_run(
+            device,
+            plan.endpoint.clone(),
+            plan.clock.clone(),
+            path.clone(),
+            ops_per_device,
+            rec.clone(),
+            next_lane.clone(),
+        )));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    if !plan.keep {
+        let _ = plan
+            .endpoint
+            .call::<serde_json::Value>(&Request::DeleteDataset(DeleteDatasetRequest { path }))
+            .await;
+    }
+    let mut ops = std::mem::take(&mut *rec.ops.lock().await);
+    ops.sort_by_key(|o| o.invoke_ns);
+    ops
+}
+
+fn violation_of(ops: &[Operation]) -> Option<(Vec<Operation>, Vec<usize>)> {
+    for part in linear::check_history(ops) {
+        if let Linearizability::Violation { stuck, .. } = part.verdict {
+            let sub: Vec<Operation> = part.ops.iter().map(|&i| ops[i].clone()).collect();
+            let stuck_local: Vec<usize> = stuck
+                .iter()
+                .filter_map(|s| part.ops.iter().position(|i| i == s))
+                .collect();
+            return Some((sub, stuck_local));
+        }
+    }
+    None
+}
+
+fn history_json(ops: &[Operation]) -> serde_json::Value {
+    serde_json::Value::Array(
+        ops.iter()
+            .map(|o| {
+                serde_json::json!({
+                    "device": o.device,
+                    "lane": o.lane,
+                    "invoke_ns": o.invoke_ns,
+                    "complete_ns": o.complete_ns,
+                    "operation": linear::label(o),
+                    "call": format!("{:?}", o.call),
+                    "answer": o.observed.as_ref().map(|x| format!("{x:?}")),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Runs the concurrent phase: rounds of racing devices, each history checked.
+pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
+    let started = Instant::now();
+    let mut operations = 0u64;
+    let mut conflicts = 0u64;
+    let mut indeterminate = 0u64;
+    let mut check_ms = 0.0;
+    let mut found: Option<(Vec<Operation>, Vec<usize>)> = None;
+    let mut first_failure_ms = None;
+    for round in 0..plan.rounds {
+        let ops = run_round(
+            plan,
+            round,
+            plan.devices,
+            plan.ops_per_device,
+            round as u32 * 64,
+        )
+        .await;
+        operations += ops.len() as u64;
+        conflicts += ops
+            .iter()
+            .filter(|o| matches!(o.observed, Some(Observed::Error { status: 409, .. })))
+            .count() as u64;
+        indeterminate += ops.iter().filter(|o| o.observed.is_none()).count() as u64;
+        let t = Instant::now();
+        let violation = violation_of(&ops);
+        check_ms += t.elapsed().as_secs_f64() * 1000.0;
+        if let Some(v) = violation {
+            first_failure_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            found = Some(v);
+            break;
+        }
+    }
+    // Shrink by re-running with fewer devices or operations while a violation still shows;
+    // races are not deterministic, so each smaller setting gets a bounded number of tries.
+    if let Some((mut best_ops, mut best_stuck)) = found.take() {
+        let (mut devices, mut per_device) = (plan.devices, plan.ops_per_device);
+        for attempt in 0..plan.shrink_runs {
+            let (d, p) = if devices > 2 && (attempt % 2 == 0 || per_device <= 2) {
+                (devices - 1, per_device)
+            } else if per_device > 2 {
+                (devices, (per_device / 2).max(2))
+            } else {
+                break;
+            };
+            let lane_base = 20_000 + attempt as u32 * 64;
+            let ops = run_round(plan, 10_000 + attempt, d, p, lane_base).await;
+            if let Some((sub, stuck)) = violation_of(&ops)
+                && sub.len() <= best_ops.len()
+            {
+                best_ops = sub;
+                best_stuck = stuck;
+                devices = d;
+                per_device = p;
+            }
+        }
+        found = Some((best_ops, best_stuck));
+    }
+    let violation = found.map(|(ops, stuck)| {
+        let mut devices: Vec<u32> = ops.iter().map(|o| o.device).collect();
+        devices.sort_unstable();
+        devices.dedup();
+        Violation {
+            devices: devices.len(),
+            operations: ops.len(),
+            timeline: linear::timeline(&ops, &stuck, 100),
+            edn: linear::to_edn(&ops),
+            history: history_json(&ops),
+        }
+    });
+    ConcurrentReport {
+        verdict: if violation.is_some() {
+            Verdict::Fail
+        } else if operations == 0 {
+            Verdict::Error
+        } else {
+            Verdict::Pass
+        },
+        devices: plan.devices,
+        rounds: plan.rounds,
+        operations,
+        conflicts,
+        indeterminate,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        check_ms,
+        violation,
+        first_failure_ms,
+    }
+}
