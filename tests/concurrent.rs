@@ -54,3 +54,34 @@ async fn a_hundred_concurrent_rounds_on_the_clean_server_raise_no_false_alarm() 
     assert!(report.conflicts > 0, "devices did race on the same keys");
     running.shutdown().await.expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lost_update_race_is_caught_and_shown_as_a_timeline() {
+    let config = ServerConfig {
+        fault: Some(server::Fault::LostUpdateRace),
+        ..ServerConfig::default()
+    };
+    let (plan, running) = plan_for(config, 25).await;
+    let report = run_concurrent(&plan).await;
+    assert_eq!(
+        report.verdict,
+        Verdict::Fail,
+        "two winners with one SyncCount must be caught"
+    );
+    let violation = report.violation.expect("the violation is reported");
+    assert!(
+        violation.timeline.contains('!'),
+        "the timeline marks the operations that cannot be ordered:\n{}",
+        violation.timeline
+    );
+    assert!(
+        violation.edn.contains(":type :invoke"),
+        "an EDN history is exported"
+    );
+    assert!(
+        violation.operations <= 4 * 20,
+        "the history is one round at most: {}",
+        violation.operations
+    );
+    running.shutdown().await.expect("stops");
+}

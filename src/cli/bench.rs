@@ -13,8 +13,15 @@ use clap::{Args, ValueEnum};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::client::{Endpoint, EndpointOptions};
 use crate::server::{self, ServerConfig};
 use crate::spec::ListRecordsResponse;
+use crate::suite::concurrent::{ConcurrentPlan, run_round};
+use crate::suite::linear::{self, Operation};
+use crate::suite::session::Clock;
 
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -35,6 +42,10 @@ pub struct BenchArgs {
     /// Records per dataset that ListRecords returns (each worker writes this many keys).
     #[arg(long, default_value_t = 16)]
     keys: usize,
+    /// Measure the linearizability checker instead: record concurrent histories of 1k, 10k and
+    /// 100k operations from the embedded server, then time their check.
+    #[arg(long)]
+    checker: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +94,9 @@ impl Measurement {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
+    if args.checker {
+        return bench_checker().await;
+    }
     if args.connections == 0 || args.keys == 0 || args.seconds <= 0.0 {
         bail!("--connections, --keys and --seconds must be positive");
     }
@@ -355,4 +369,95 @@ impl Worker {
         }
         Ok(m)
     }
+}
+
+/// Records a history of about `total` operations: rounds of 4 devices on fresh datasets, each
+/// round `per_dataset` operations on one dataset.
+async fn record_history(
+    url: &str,
+    total: usize,
+    per_dataset: usize,
+) -> anyhow::Result<Vec<Operation>> {
+    let endpoint = Endpoint::new(url, EndpointOptions::default())?;
+    let clock: Clock = Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    });
+    let devices = 4;
+    let plan = ConcurrentPlan {
+        endpoint,
+        clock,
+        run_id: rand::random(),
+        seed: 1,
+        devices,
+        rounds: 1,
+        ops_per_device: per_dataset / devices,
+        keep: false,
+        shrink_runs: 0,
+    };
+    let mut history = Vec::with_capacity(total);
+    let mut round = 0;
+    let mut offset = 0u64;
+    while history.len() < total {
+        let ops = run_round(
+            &plan,
+            round,
+            devices,
+            per_dataset / devices,
+            round as u32 * 64,
+        )
+        .await;
+        // Rounds ran one after another: shift their times so the merged history keeps real order.
+        let span = ops.iter().filter_map(|o| o.complete_ns).max().unwrap_or(0);
+        history.extend(ops.into_iter().map(|mut o| {
+            o.invoke_ns += offset;
+            o.complete_ns = o.complete_ns.map(|c| c + offset);
+            o.lane += round as u32 * 1000;
+            o
+        }));
+        offset += span + 1;
+        round += 1;
+    }
+    Ok(history)
+}
+
+async fn bench_checker() -> anyhow::Result<u8> {
+    let running = server::spawn(([127, 0, 0, 1], 0).into(), ServerConfig::default())
+        .await
+        .context("cannot start the embedded server")?;
+    println!(
+        "cogsync bench --checker: histories recorded from 4 racing devices on the embedded server"
+    );
+    println!(
+        "{:>9} {:>9} {:>9} {:>12} {:>10}",
+        "ops", "datasets", "ops/set", "check ms", "verdict"
+    );
+    let mut all_ok = true;
+    for (total, per_dataset) in [
+        (1_000, 1_000),
+        (10_000, 1_000),
+        (10_000, 10_000),
+        (100_000, 1_000),
+    ] {
+        let history = record_history(&running.url(), total, per_dataset).await?;
+        let started = Instant::now();
+        let parts = linear::check_history(&history);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ok = parts.iter().all(|p| p.verdict.is_linearizable());
+        all_ok &= ok;
+        println!(
+            "{:>9} {:>9} {:>9} {:>12.1} {:>10}",
+            history.len(),
+            parts.len(),
+            per_dataset,
+            ms,
+            if ok { "linearizable" } else { "VIOLATION" }
+        );
+    }
+    running
+        .shutdown()
+        .await
+        .context("the embedded server did not stop cleanly")?;
+    Ok(if all_ok { EXIT_OK } else { EXIT_FAILED })
 }

@@ -204,7 +204,8 @@ pub struct PartResult {
     pub verdict: Linearizability,
 }
 
-/// Splits `ops` by dataset and checks each part from an empty endpoint.
+/// Splits `ops` by dataset and checks each part from an empty endpoint, the parts spread over
+/// the machine's cores.
 pub fn check_history(ops: &[Operation]) -> Vec<PartResult> {
     let mut parts: BTreeMap<Option<DatasetPath>, Vec<usize>> = BTreeMap::new();
     for (i, op) in ops.iter().enumerate() {
@@ -213,26 +214,44 @@ pub fn check_history(ops: &[Operation]) -> Vec<PartResult> {
             .or_default()
             .push(i);
     }
-    parts
-        .into_iter()
-        .map(|(dataset, indices)| {
-            let part: Vec<Operation> = indices.iter().map(|&i| ops[i].clone()).collect();
-            let verdict = match check(&Model::new(), &part) {
-                Linearizability::Linearizable { order } => Linearizability::Linearizable {
-                    order: order.into_iter().map(|i| indices[i]).collect(),
-                },
-                Linearizability::Violation { prefix, stuck } => Linearizability::Violation {
-                    prefix: prefix.into_iter().map(|i| indices[i]).collect(),
-                    stuck: stuck.into_iter().map(|i| indices[i]).collect(),
-                },
-            };
-            PartResult {
-                dataset,
-                ops: indices,
-                verdict,
-            }
-        })
-        .collect()
+    let parts: Vec<(Option<DatasetPath>, Vec<usize>)> = parts.into_iter().collect();
+    let check_part = |(dataset, indices): &(Option<DatasetPath>, Vec<usize>)| {
+        let part: Vec<Operation> = indices.iter().map(|&i| ops[i].clone()).collect();
+        let verdict = match check(&Model::new(), &part) {
+            Linearizability::Linearizable { order } => Linearizability::Linearizable {
+                order: order.into_iter().map(|i| indices[i]).collect(),
+            },
+            Linearizability::Violation { prefix, stuck } => Linearizability::Violation {
+                prefix: prefix.into_iter().map(|i| indices[i]).collect(),
+                stuck: stuck.into_iter().map(|i| indices[i]).collect(),
+            },
+        };
+        PartResult {
+            dataset: dataset.clone(),
+            ops: indices.clone(),
+            verdict,
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts.len().max(1));
+    if threads <= 1 {
+        return parts.iter().map(check_part).collect();
+    }
+    let chunk = parts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .chunks(chunk)
+            .map(|slice| scope.spawn(move || slice.iter().map(check_part).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// A short label of an operation for timelines.
