@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod fuzzing;
 pub mod model;
 pub mod report;
 pub mod server;

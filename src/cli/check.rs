@@ -54,7 +54,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Random sequences to generate (0 skips the random phase).
-    #[arg(long = "cases", default_value_t = 400, value_name = "N")]
+    #[arg(long = "cases", default_value_t = 1000, value_name = "N")]
     pub sequences: u32,
     /// Longest random sequence, in operations.
     #[arg(long, default_value_t = 40, value_name = "N")]
@@ -130,7 +130,8 @@ pub struct SavedFailure {
     pub transcript: String,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+/// `30s`, `5m`, `500ms`, `1h`, or plain seconds.
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => text.split_at(i),
@@ -153,7 +154,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn wall_clock() -> Clock {
+/// The wall clock: the CLI is the one place that reads it and hands it to the suite.
+pub(super) fn wall_clock() -> Clock {
     Arc::new(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

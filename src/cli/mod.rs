@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod fuzz;
 mod mutants;
 
 use std::net::SocketAddr;
@@ -80,6 +81,10 @@ enum Command {
     /// Measure UpdateRecords/s and ListRecords/s over loopback with concurrent connections.
     #[command(after_help = EXIT_CODES_HELP)]
     Bench(bench::BenchArgs),
+    /// Fuzz an endpoint over the network: model-checked valid traffic interleaved with
+    /// malformed requests, which must all be refused with a clean 4xx (ERR-1..3).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Fuzz(Box<fuzz::FuzzArgs>),
 }
 
 /// Entry point of the binary.
@@ -106,6 +111,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve { addr, db, fault } => serve(addr, db, fault.as_deref()).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Fuzz(args) => fuzz::fuzz(*args).await,
             Command::Check(args) => check::check(*args).await,
             Command::List(args) => Ok(check::list(args)),
             Command::Mutants(args) => mutants::run(args).await,
@@ -139,11 +145,11 @@ async fn serve(addr: SocketAddr, db: Option<PathBuf>, fault: Option<&str>) -> an
         },
     };
     if let Some(fault) = fault {
-        println!(
+        say(format_args!(
             "cogsync serve: WARNING: serving with injected fault {}: {}",
             fault.name(),
             fault.description()
-        );
+        ));
     }
     let storage = match &db {
         Some(path) => format!("database {}", path.display()),
@@ -157,15 +163,29 @@ async fn serve(addr: SocketAddr, db: Option<PathBuf>, fault: Option<&str>) -> an
     let running = server::spawn(addr, config)
         .await
         .with_context(|| format!("cannot start the server on {addr}"))?;
-    println!("cogsync serve: listening on {} ({storage})", running.url());
-    println!("Press Ctrl-C to stop.");
+    say(format_args!(
+        "cogsync serve: listening on {} ({storage})",
+        running.url()
+    ));
+    say(format_args!("Press Ctrl-C to stop."));
     shutdown_signal().await;
-    println!("cogsync serve: shutting down");
+    say(format_args!("cogsync serve: shutting down"));
     running
         .shutdown()
         .await
         .context("the server did not stop cleanly")?;
     Ok(EXIT_OK)
+}
+
+/// Prints a line for a long-running server, whose stdout may be a pipe nobody reads any more
+/// (`cogsync serve | head -1`): a closed pipe must not bring the server down.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what service managers and CI runners send).

@@ -23,7 +23,7 @@ pub struct MutantsArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Random sequences per fault, as `check --cases`.
-    #[arg(long = "cases", default_value_t = 400, value_name = "N")]
+    #[arg(long = "cases", default_value_t = 1000, value_name = "N")]
     pub sequences: u32,
     /// Longest random sequence, as `check --steps-max`.
     #[arg(long, default_value_t = 40, value_name = "N")]

@@ -4,5 +4,6 @@ pub mod cases;
 pub mod concurrent;
 pub mod linear;
 pub mod machine;
+pub mod netfuzz;
 pub mod run;
 pub mod session;

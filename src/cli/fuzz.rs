@@ -1,0 +1,174 @@
+//! `cogsync fuzz`: network fuzzing of an endpoint (default: an embedded reference server).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::check::{EndpointArgs, Target, parse_duration, target, wall_clock};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::client::{Endpoint, EndpointOptions};
+use crate::server::{self, Fault, ServerConfig};
+use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
+
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// How long to fuzz (e.g. 30s, 5m).
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Seed of the run; printed first, so any run can be repeated.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after this many iterations even if time is left (a bounded run for tests and CI).
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<u64>,
+    /// Serve the embedded reference server with this injected fault (see `cogsync mutants`),
+    /// to see the fuzzer catch it. Not allowed with --endpoint.
+    #[arg(long, value_name = "NAME")]
+    pub fault: Option<String>,
+    /// Where findings are saved: JSON and a curl script each.
+    #[arg(long, default_value = "cogsync-failures", value_name = "DIR")]
+    pub artifacts: PathBuf,
+    /// Write the whole report as JSON.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+/// The embedded reference server with `fault` injected.
+async fn faulty_target(args: &EndpointArgs, fault: Fault) -> anyhow::Result<Target> {
+    let config = ServerConfig {
+        fault: Some(fault),
+        ..ServerConfig::default()
+    };
+    let running = server::spawn(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .context("cannot start the embedded reference server")?;
+    let url = running.url();
+    let options = EndpointOptions {
+        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        ..EndpointOptions::default()
+    };
+    Ok(Target {
+        endpoint: Endpoint::new(&url, options)?,
+        label: format!("embedded reference server at {url} with fault {fault}"),
+        embedded: Some(running),
+    })
+}
+
+fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> anyhow::Result<()> {
+    for (i, finding) in report.findings.iter().enumerate() {
+        println!("\n{}", netfuzz::finding_line(finding));
+        let stem = format!("netfuzz-{}-{:02}", report.seed, i + 1);
+        let json = serde_json::to_string_pretty(finding).context("cannot encode a finding")?;
+        let json_path = save(artifacts, &format!("{stem}.json"), &json)?;
+        let curl = finding.curl(base_url);
+        let curl_path = save(artifacts, &format!("{stem}.sh"), &curl)?;
+        println!(
+            "  request body {} bytes, shrunk to {}; saved {} and {}",
+            finding.body_bytes_original,
+            finding.body_bytes_shrunk,
+            json_path.display(),
+            curl_path.display()
+        );
+        println!("  reproduce with:\n{}", indent(&curl));
+        println!("  answer:\n{}", indent(&finding.answer));
+        if let Some(transcript) = &finding.transcript {
+            println!("  transcript (last steps):\n{}", indent(transcript));
+        }
+    }
+    Ok(())
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    println!("cogsync fuzz: seed {seed} (repeat with --seed {seed})");
+    let fault = match &args.fault {
+        None => None,
+        Some(_) if args.endpoint.endpoint.is_some() => {
+            eprintln!("cogsync: --fault applies to the embedded server only, not to --endpoint");
+            return Ok(EXIT_USAGE);
+        }
+        Some(name) => match name.parse::<Fault>() {
+            Ok(fault) => Some(fault),
+            Err(e) => {
+                eprintln!("cogsync: {e}");
+                return Ok(EXIT_USAGE);
+            }
+        },
+    };
+    let target = match fault {
+        Some(fault) => faulty_target(&args.endpoint, fault).await?,
+        None => match target(&args.endpoint).await? {
+            Ok(t) => t,
+            Err(code) => return Ok(code),
+        },
+    };
+    let run_id: u32 = rand::random();
+    println!("endpoint: {}", target.label);
+    println!(
+        "run id: {run_id:08x} (every identity this run creates starts with us-east-1:{run_id:08x}-)"
+    );
+    let options = NetFuzzOptions {
+        seed,
+        duration: args.duration,
+        iterations_max: args.iterations,
+        run_id,
+    };
+    let mut progress = |p: Progress| {
+        if p.iterations.is_multiple_of(1000) {
+            println!(
+                "  {} iterations, {} requests, {} findings ({:.1} s)",
+                p.iterations,
+                p.requests,
+                p.findings,
+                p.elapsed.as_secs_f64()
+            );
+            let _ = std::io::stdout().flush();
+        }
+    };
+    let report = netfuzz::run(&target.endpoint, wall_clock(), &options, &mut progress).await?;
+    print_findings(&report, target.endpoint.base_url(), &args.artifacts)?;
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report).context("cannot encode the report")?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "\n{} requests in {:.1} s ({:.0} requests/s): {} malformed, {} valid calls, {} skipped",
+        report.requests,
+        report.elapsed_ms / 1000.0,
+        report.requests_per_sec(),
+        report.malformed,
+        report.valid_calls,
+        report.skipped
+    );
+    println!("{}", report.summary_line());
+    if let Some(running) = target.embedded {
+        running
+            .shutdown()
+            .await
+            .context("the embedded server did not stop cleanly")?;
+    }
+    Ok(if report.findings.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}

@@ -1,0 +1,94 @@
+//! `cogsync fuzz` end to end: the clean embedded server gives no finding, and an injected
+//! fault is found, shrunk, saved and printed as curl. Runs are bounded in time and count.
+
+use std::process::Command;
+
+fn fuzz(extra: &[&str], artifacts: &std::path::Path) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args([
+            "fuzz",
+            "--duration",
+            "5s",
+            "--iterations",
+            "400",
+            "--seed",
+            "7",
+        ])
+        .arg("--artifacts")
+        .arg(artifacts)
+        .args(extra)
+        .output()
+        .expect("run cogsync fuzz");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    (
+        output.status.code().unwrap_or(-1),
+        format!("{stdout}\n--- stderr ---\n{stderr}"),
+    )
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cogsync-netfuzz-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn the_clean_embedded_server_gives_no_finding() {
+    let dir = temp_dir("clean");
+    let (code, out) = fuzz(&[], &dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("cogsync fuzz: seed 7"), "{out}");
+    assert!(out.contains("requests/s"), "{out}");
+    assert!(
+        out.lines().any(|l| l.ends_with(" passed, 0 failed")),
+        "{out}"
+    );
+    assert!(!dir.exists(), "nothing is saved without a finding");
+}
+
+#[test]
+fn a_500_on_non_ascii_keys_is_found_shrunk_and_printed_as_curl() {
+    let dir = temp_dir("fault");
+    let (code, out) = fuzz(&["--fault", "500-on-non-ascii-key"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL valid traffic: 5xx answer (ERR-3)"),
+        "{out}"
+    );
+    assert!(out.contains("curl -sS -i"), "{out}");
+    assert!(out.contains("HTTP 500"), "{out}");
+    let saved: Vec<_> = std::fs::read_dir(&dir)
+        .expect("artifacts saved")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let script = saved
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "sh"))
+        .expect("a curl script");
+    let script = std::fs::read_to_string(script).expect("read script");
+    // Shrinking keeps only what the failure needs: one patch with a non-ASCII key.
+    assert!(!script.contains("DeviceId"), "{script}");
+    assert!(script.contains("\"RecordPatches\":[{"), "{script}");
+    assert!(
+        saved
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "json")),
+        "{saved:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_fault_with_an_endpoint_is_a_usage_error() {
+    let (code, out) = fuzz(
+        &[
+            "--fault",
+            "500-on-non-ascii-key",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        &temp_dir("usage"),
+    );
+    assert_eq!(code, 2, "{out}");
+}

@@ -1,0 +1,121 @@
+//! `cogsync serve` as a separate process, as a user runs it: it prints its URL, `check`
+//! passes it over the network, data survives a restart with `--db`, and SIGTERM stops it
+//! cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+fn serve(extra: &[&str]) -> Serve {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cogsync serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("serve prints its URL")
+            .expect("readable");
+        if let Some(at) = line.find("http://") {
+            break line[at..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    Serve { child, url }
+}
+
+fn stop(mut serve: Serve) -> std::process::ExitStatus {
+    let pid = serve.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    for _ in 0..100 {
+        if let Ok(Some(status)) = serve.child.try_wait() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = serve.child.kill();
+    serve.child.wait().expect("stopped")
+}
+
+fn check(url: &str, extra: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args(["check", "--endpoint", url])
+        .args(extra)
+        .output()
+        .expect("cogsync check runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn check_passes_a_serve_process_over_the_network() {
+    let server = serve(&[]);
+    let (code, text) = check(&server.url, &["--cases", "100", "--rounds", "5"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.lines().any(|l| l.contains(" passed, 0 failed")),
+        "{text}"
+    );
+    assert!(stop(server).success(), "SIGTERM stops serve cleanly");
+}
+
+#[test]
+fn a_file_database_survives_a_restart() {
+    let db = std::env::temp_dir().join(format!("cogsync-serve-{}.db", std::process::id()));
+    let db_arg = db.to_string_lossy().into_owned();
+    let dataset = "/identitypools/us-east-1%3A00000000-0000-4000-8000-000000000001/identities/us-east-1%3A00000000-0000-4000-8000-000000000002/datasets/kept";
+    let curl = |args: &[&str]| -> String {
+        let out = Command::new("curl")
+            .args(["-sS"])
+            .args(args)
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    let first = serve(&["--db", &db_arg]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&curl(&[&format!("{}{dataset}/records", first.url)])).expect("json");
+    let token = listed["SyncSessionToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let body = format!(
+        r#"{{"SyncSessionToken":"{token}","RecordPatches":[{{"Op":"replace","Key":"k","Value":"v","SyncCount":0}}]}}"#
+    );
+    let written = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/json",
+        "--data-binary",
+        &body,
+        &format!("{}{dataset}", first.url),
+    ]);
+    assert!(written.contains("\"SyncCount\":1"), "{written}");
+    assert!(stop(first).success());
+
+    let second = serve(&["--db", &db_arg]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&curl(&[&format!("{}{dataset}/records", second.url)])).expect("json");
+    assert_eq!(listed["DatasetSyncCount"], 1, "{listed}");
+    assert_eq!(listed["Records"][0]["Value"], "v", "{listed}");
+    assert!(stop(second).success());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db_arg}{suffix}"));
+    }
+}
