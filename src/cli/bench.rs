@@ -13,15 +13,11 @@ use clap::{Args, ValueEnum};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::client::{Endpoint, EndpointOptions};
 use crate::server::{self, ServerConfig};
 use crate::spec::ListRecordsResponse;
 use crate::suite::concurrent::{ConcurrentPlan, run_round};
 use crate::suite::linear::{self, Operation};
-use crate::suite::session::Clock;
 
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -379,11 +375,7 @@ async fn record_history(
     per_dataset: usize,
 ) -> anyhow::Result<Vec<Operation>> {
     let endpoint = Endpoint::new(url, EndpointOptions::default())?;
-    let clock: Clock = Arc::new(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64())
-    });
+    let clock = super::check::wall_clock();
     let devices = 4;
     let plan = ConcurrentPlan {
         endpoint,

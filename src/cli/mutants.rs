@@ -2,17 +2,17 @@
 //! worth what it catches; this command measures it on every CI run.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
+use super::check::wall_clock;
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
 use crate::server::{self, Fault, ServerConfig};
 use crate::suite::run::{Plan, SuiteOptions, SuiteOutcome, Verdict, run_suite};
-use crate::suite::session::Clock;
 
 #[derive(Debug, Args)]
 pub struct MutantsArgs {
@@ -62,14 +62,6 @@ struct MutantsReport {
     total: usize,
     median_time_to_kill_ms: Option<f64>,
     median_shrunk_len: Option<f64>,
-}
-
-fn wall_clock() -> Clock {
-    Arc::new(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64())
-    })
 }
 
 /// Runs the whole suite against a fresh embedded server with `fault`. A fault whose deviation
