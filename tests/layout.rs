@@ -83,7 +83,7 @@ fn the_import_scan_sees_an_import() {
 
 /// IDs such as `UR-2` from the bold `**ID**` markers of SPEC.md sections 1 to 7.
 fn requirement_ids() -> BTreeSet<String> {
-    let spec = read(&root().join("../shared/SPEC.md"));
+    let spec = read(&root().join("docs/spec.md"));
     let body = spec.split("## 8.").next().expect("SPEC.md has text");
     let mut ids = BTreeSet::new();
     for piece in body.split("**").skip(1).step_by(2) {

@@ -4,14 +4,18 @@
 //! behaviour of the service lives here.
 
 mod error;
+mod level;
 mod limits;
 mod names;
+mod routes;
 mod wire;
 
 pub use error::ErrorKind;
+pub use level::Level;
 pub use limits::*;
 pub use names::{
     ConstraintError, DatasetName, DeviceId, IdentityId, IdentityPoolId, Operation, RecordKey, Rule,
     validate_record_value,
 };
+pub use routes::{ROUTES, Route, route_of};
 pub use wire::*;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::cases::{Case, Level};
+use super::cases::Case;
 use super::session::{Clock, Namer, Session, Step, StepVerdict, Stop};
 use crate::client::Endpoint;
 
@@ -156,10 +156,7 @@ pub async fn run_case(plan: &Plan, case: Case, lane: u32) -> CaseReport {
         id: case.id.to_owned(),
         title: case.title.to_owned(),
         requirement: case.requirement.to_owned(),
-        level: match case.level {
-            Level::Must => "MUST".to_owned(),
-            Level::Should => "SHOULD".to_owned(),
-        },
+        level: case.level.as_str().to_owned(),
         covers: case.covers.iter().map(|c| (*c).to_owned()).collect(),
         verdict,
         detail,

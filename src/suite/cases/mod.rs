@@ -6,26 +6,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
-
 use super::session::{Session, Stop};
 
-/// How strongly the requirement binds (RFC 2119 words).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Level {
-    Must,
-    Should,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Must => "MUST",
-            Level::Should => "SHOULD",
-        }
-    }
-}
+pub use crate::spec::Level;
 
 /// The body of a case.
 pub type CaseFn =
@@ -141,7 +124,7 @@ mod tests {
 
     #[test]
     fn every_requirement_and_ambiguity_is_covered() {
-        let spec = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/SPEC.md"));
+        let spec = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/spec.md"));
         let start = spec.find("## 1.").expect("SPEC has section 1");
         let end = spec.find("## 8.").expect("SPEC has section 8");
         let mut wanted: BTreeSet<String> = spec[start..end]
