@@ -67,6 +67,12 @@ fn departures(model: &Model, call: &Call, now: Timestamp) -> Vec<Ambiguity> {
             if patches.is_empty() {
                 found.push(Ambiguity::EmptyPatches);
             }
+            if patches
+                .iter()
+                .any(|p| p.op.as_deref() == Some("remove") && p.value.is_some())
+            {
+                found.push(Ambiguity::RemoveValue);
+            }
             if has_duplicate_keys(patches) {
                 found.push(Ambiguity::DupKey);
             }
@@ -84,11 +90,40 @@ fn departures(model: &Model, call: &Call, now: Timestamp) -> Vec<Ambiguity> {
         Call::ListRecords { request, token } => {
             colon_departure(&request.path, &mut found);
             token_departures(token, &request.path, now, &mut found);
-            found.push(Ambiguity::ListInclusive);
+            let foreign = match token {
+                TokenClaim::Missing => false,
+                TokenClaim::Garbage => true,
+                TokenClaim::IssuedFor { path, .. } => *path != request.path,
+            };
+            if foreign {
+                found.push(Ambiguity::ListToken);
+            }
+            if request.max_results.is_some_and(|m| m < 1) {
+                found.push(Ambiguity::MaxResults);
+            }
+            if request.last_sync_count.is_some_and(|n| n < 0) {
+                found.push(Ambiguity::NegativeLastSyncCount);
+            }
+            if request.next_token.is_some() {
+                found.push(Ambiguity::NextToken);
+            }
+            let never_written = model
+                .dataset(&request.path)
+                .is_none_or(|d| d.live.is_none() && d.deleted_max_count.is_none());
+            if never_written && request.last_sync_count.is_some_and(|n| n > 0) {
+                found.push(Ambiguity::BeyondOnMissing);
+            }
         }
         Call::DescribeDataset(request) => colon_departure(&request.path, &mut found),
         Call::DeleteDataset(request) => colon_departure(&request.path, &mut found),
-        Call::ListDatasets(_) => {}
+        Call::ListDatasets(request) => {
+            if request.max_results.is_some_and(|m| m < 1) {
+                found.push(Ambiguity::MaxResults);
+            }
+            if request.next_token.is_some() {
+                found.push(Ambiguity::NextToken);
+            }
+        }
         Call::DescribeIdentityUsage(_) => found.push(Ambiguity::UnknownIdentity),
     }
     found
@@ -142,7 +177,7 @@ fn evaluate(model: &Model, call: &Call, now: Timestamp, reading: Reading) -> Vec
         Call::ListRecords { request, token } => list_records(model, request, token, now, reading),
         Call::DescribeDataset(request) => describe_dataset(model, &request.path, reading),
         Call::DeleteDataset(request) => delete_dataset(model, &request.path, reading),
-        Call::ListDatasets(request) => list_datasets(model, request),
+        Call::ListDatasets(request) => list_datasets(model, request, reading),
         Call::DescribeIdentityUsage(request) => {
             describe_identity_usage(model, &request.path, reading)
         }
@@ -283,6 +318,28 @@ fn token_rejected(
     now: Timestamp,
     reading: Reading,
 ) -> bool {
+    token_rejected_on(token, path, now, reading, false)
+}
+
+/// ListRecords' optional `syncSessionToken`: checked like UpdateRecords' token, except that a
+/// spent token is always good (AMB-LIST-TOKEN: iOS lists with it after a conflict), and under
+/// AMB-LIST-TOKEN the parameter may be ignored altogether.
+fn list_token_rejected(
+    token: &TokenClaim,
+    path: &DatasetPath,
+    now: Timestamp,
+    reading: Reading,
+) -> bool {
+    reading != Some(Ambiguity::ListToken) && token_rejected_on(token, path, now, reading, true)
+}
+
+fn token_rejected_on(
+    token: &TokenClaim,
+    path: &DatasetPath,
+    now: Timestamp,
+    reading: Reading,
+    reuse_always_good: bool,
+) -> bool {
     match token {
         TokenClaim::Missing => false,
         TokenClaim::Garbage => true,
@@ -300,7 +357,8 @@ fn token_rejected(
             } else {
                 age > token_lifetime()
             };
-            expired || (*used_before && reading == Some(Ambiguity::TokenReuse))
+            expired
+                || (!reuse_always_good && *used_before && reading == Some(Ambiguity::TokenReuse))
         }
     }
 }
@@ -333,7 +391,7 @@ fn update_records(
         violations.push(Violation::validation());
     }
     let patches = body.record_patches.as_deref().unwrap_or(&[]);
-    let well_formed = check_patches(patches, &mut violations);
+    let well_formed = check_patches(patches, reading, &mut violations);
     if *token == TokenClaim::Missing {
         violations.push(Violation::validation());
     }
@@ -404,7 +462,11 @@ fn update_records(
 
 /// Step 4 over the patches in order (Op, Key, SyncCount presence, Value); the parsed patches
 /// when every rule holds.
-fn check_patches(patches: &[RecordPatch], violations: &mut Vec<Violation>) -> Option<Vec<Patch>> {
+fn check_patches(
+    patches: &[RecordPatch],
+    reading: Reading,
+    violations: &mut Vec<Violation>,
+) -> Option<Vec<Patch>> {
     let mut parsed = Some(Vec::new());
     for patch in patches {
         let op = patch
@@ -432,6 +494,13 @@ fn check_patches(patches: &[RecordPatch], violations: &mut Vec<Violation>) -> Op
                 .is_some_and(|v| validate_record_value(v).is_ok());
         if !value_ok {
             violations.push(Violation::validation());
+        }
+        // A remove's Value is ignored (reference), or refused (AMB-X-REMOVE-VALUE).
+        if op == Some(Operation::Remove)
+            && patch.value.is_some()
+            && reading == Some(Ambiguity::RemoveValue)
+        {
+            violations.push(Violation::any_400());
         }
         match (op, key, patch.sync_count, value_ok, parsed.as_mut()) {
             (Some(op), Some(key), Some(_), true, Some(list)) => list.push(Patch {
@@ -550,10 +619,40 @@ fn over_limits(identity: &IdentityState, name: &str, reading: Reading) -> bool {
     }
 }
 
-/// Page size: the request's `maxResults`, clamped to the default (reference-choices).
+/// Page size: the request's `maxResults`, clamped to the default (reference-choices); without
+/// `maxResults`, the default, which then holds everything (LR-4, DS-2).
 fn page_size(max_results: Option<i32>, default: i32) -> usize {
     let size = max_results.unwrap_or(default).clamp(1, default);
     usize::try_from(size).unwrap_or(1)
+}
+
+/// `maxResults` as this reading takes it: below 1 it is refused (reference) or read as absent
+/// (AMB-MAX-RESULTS).
+fn max_results_read(
+    max_results: Option<i32>,
+    reading: Reading,
+    violations: &mut Vec<Violation>,
+) -> Option<i32> {
+    match max_results {
+        Some(m) if m < 1 && reading == Some(Ambiguity::MaxResults) => None,
+        Some(m) if m < 1 => {
+            violations.push(Violation::parameter_or_validation());
+            None
+        }
+        other => other,
+    }
+}
+
+/// A never-issued `nextToken` is refused (reference) or ignored: the first page
+/// (AMB-X-NEXT-TOKEN).
+fn check_next_token(
+    next_token: Option<&String>,
+    reading: Reading,
+    violations: &mut Vec<Violation>,
+) {
+    if next_token.is_some() && reading != Some(Ambiguity::NextToken) {
+        violations.push(Violation::of(ErrorKind::InvalidParameter));
+    }
 }
 
 fn list_records(
@@ -566,38 +665,46 @@ fn list_records(
     let path = &request.path;
     let mut violations = Vec::new();
     check_dataset_labels(path, reading, &mut violations);
-    if request.max_results.is_some_and(|m| m < 1) {
-        violations.push(Violation::parameter_or_validation());
-    }
-    if request.last_sync_count.is_some_and(|n| n < 0) {
-        violations.push(Violation::parameter_or_validation());
-    }
-    if request.next_token.is_some() {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
-    }
-    if token_rejected(token, path, now, reading) {
+    let max_results = max_results_read(request.max_results, reading, &mut violations);
+    let last_sync_count = match request.last_sync_count {
+        Some(n) if n < 0 && reading == Some(Ambiguity::NegativeLastSyncCount) => 0,
+        Some(n) if n < 0 => {
+            violations.push(Violation::parameter_or_validation());
+            0
+        }
+        other => other.unwrap_or(0),
+    };
+    check_next_token(request.next_token.as_ref(), reading, &mut violations);
+    if list_token_rejected(token, path, now, reading) {
         violations.push(Violation::of(ErrorKind::InvalidParameter));
     }
     let dataset = model.dataset(path);
     let live = dataset.and_then(|d| d.live.as_ref());
-    let last_sync_count = request.last_sync_count.unwrap_or(0).max(0);
-    // LR-3, only on an existing dataset.
-    if live.is_some_and(|l| last_sync_count > l.sync_count) {
+    // DS-4: the caller's copy predates a delete (its count is at or below a delete's).
+    let predates_delete = last_sync_count > 0
+        && dataset
+            .and_then(|d| d.deleted_max_count)
+            .is_some_and(|deleted_at| deleted_at >= last_sync_count);
+    // LR-3, only on an existing dataset, and never for a count from before a delete (DS-4:
+    // a restarted counter may be below it).
+    if live.is_some_and(|l| last_sync_count > l.sync_count) && !predates_delete {
+        violations.push(Violation::of(ErrorKind::InvalidParameter));
+    }
+    // LR-2 on a dataset never written: 200 empty (reference), or LR-3's 400
+    // (AMB-X-BEYOND-ON-MISSING).
+    let never_written = dataset.is_none_or(|d| live.is_none() && d.deleted_max_count.is_none());
+    if never_written && last_sync_count > 0 && reading == Some(Ambiguity::BeyondOnMissing) {
         violations.push(Violation::of(ErrorKind::InvalidParameter));
     }
     if !violations.is_empty() {
         return error_outcomes(&violations);
     }
-    let page_size_max = page_size(request.max_results, LIST_RECORDS_MAX_RESULTS_DEFAULT);
-    // DS-4: the caller's copy predates a delete.
-    let deleted_after = last_sync_count > 0
-        && dataset
-            .and_then(|d| d.deleted_max_count)
-            .is_some_and(|deleted_at| deleted_at >= last_sync_count);
+    let page_size_max = page_size(max_results, LIST_RECORDS_MAX_RESULTS_DEFAULT);
     let list = |records: Vec<ExpectedRecord>, exists: bool, flag: bool| {
         Expected::ListRecords(ExpectedRecordList {
             records,
             page_size_max,
+            explicit_page_size: max_results.is_some(),
             dataset_sync_count: live.map_or(0, |l| l.sync_count),
             dataset_exists: exists,
             deleted_after_requested_sync_count: flag,
@@ -609,11 +716,11 @@ fn list_records(
         None => {
             // LR-2, and AMB-DELETE-FLAG after a delete: either signal alone is allowed.
             outcomes.push(success(
-                list(Vec::new(), false, deleted_after),
+                list(Vec::new(), false, predates_delete),
                 Effect::Unchanged,
                 vec![],
             ));
-            if deleted_after {
+            if predates_delete {
                 for (exists, flag) in [(false, false), (true, true)] {
                     outcomes.push(success(
                         list(Vec::new(), exists, flag),
@@ -624,31 +731,41 @@ fn list_records(
             }
         }
         Some(live) => {
-            // LR-1: greater than; AMB-LIST-INCLUSIVE reading: greater than or equal.
-            let inclusive = reading == Some(Ambiguity::ListInclusive);
-            let mut records: Vec<(i64, &String, &StoredRecord)> = live
-                .records
-                .iter()
-                .filter(|(_, r)| {
-                    r.sync_count > last_sync_count || (inclusive && r.sync_count == last_sync_count)
-                })
-                .map(|(key, r)| (r.sync_count, key, r))
-                .collect();
-            records.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-            let records: Vec<ExpectedRecord> = records
-                .into_iter()
-                .map(|(_, key, r)| expected_record(key, r))
-                .collect();
-            outcomes.push(success(
-                list(records.clone(), true, deleted_after),
-                Effect::Unchanged,
-                vec![],
-            ));
-            if deleted_after {
+            // LR-1: greater than, ordered by (SyncCount, Key).
+            let above = |floor: i64| -> Vec<ExpectedRecord> {
+                let mut records: Vec<(i64, &String, &StoredRecord)> = live
+                    .records
+                    .iter()
+                    .filter(|(_, r)| r.sync_count > floor)
+                    .map(|(key, r)| (r.sync_count, key, r))
+                    .collect();
+                records.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+                records
+                    .into_iter()
+                    .map(|(_, key, r)| expected_record(key, r))
+                    .collect()
+            };
+            if predates_delete {
+                // DS-4 after a re-create: the flag, and the re-created dataset's records.
                 outcomes.push(success(
-                    list(records, true, false),
+                    list(above(0), true, true),
                     Effect::Unchanged,
-                    vec![Ambiguity::DeleteFlag],
+                    vec![],
+                ));
+                // A restarted counter cannot tell an old count from a new one at or below it.
+                let restarted = dataset.is_some_and(|d| d.recreate == RecreateMode::Restarts);
+                if restarted && last_sync_count <= live.sync_count {
+                    outcomes.push(success(
+                        list(above(last_sync_count), true, false),
+                        Effect::Unchanged,
+                        vec![Ambiguity::RecreateCount],
+                    ));
+                }
+            } else {
+                outcomes.push(success(
+                    list(above(last_sync_count), true, false),
+                    Effect::Unchanged,
+                    vec![],
                 ));
             }
         }
@@ -718,16 +835,12 @@ fn delete_dataset(model: &Model, path: &DatasetPath, reading: Reading) -> Vec<Ou
 }
 
 /// DS-2: live datasets by name.
-fn list_datasets(model: &Model, request: &ListDatasetsRequest) -> Vec<Outcome> {
+fn list_datasets(model: &Model, request: &ListDatasetsRequest, reading: Reading) -> Vec<Outcome> {
     let path = &request.path;
     let mut violations = Vec::new();
     check_identity_labels(&path.identity_pool_id, &path.identity_id, &mut violations);
-    if request.max_results.is_some_and(|m| m < 1) {
-        violations.push(Violation::parameter_or_validation());
-    }
-    if request.next_token.is_some() {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
-    }
+    let max_results = max_results_read(request.max_results, reading, &mut violations);
+    check_next_token(request.next_token.as_ref(), reading, &mut violations);
     if !violations.is_empty() {
         return error_outcomes(&violations);
     }
@@ -750,7 +863,8 @@ fn list_datasets(model: &Model, request: &ListDatasetsRequest) -> Vec<Outcome> {
         .unwrap_or_default();
     let expected = Expected::ListDatasets {
         datasets,
-        page_size_max: page_size(request.max_results, LIST_DATASETS_MAX_RESULTS_DEFAULT),
+        page_size_max: page_size(max_results, LIST_DATASETS_MAX_RESULTS_DEFAULT),
+        explicit_page_size: max_results.is_some(),
     };
     vec![success(expected, Effect::Unchanged, Vec::new())]
 }

@@ -61,10 +61,12 @@ pub enum Expected {
     },
     ListRecords(ExpectedRecordList),
     DescribeDataset(ExpectedDataset),
-    /// DS-2: live datasets in name order, in pages of at most `page_size_max`.
+    /// DS-2: live datasets in name order, in pages of at most `page_size_max`; see
+    /// [`ExpectedRecordList::explicit_page_size`] for pages that are not full.
     ListDatasets {
         datasets: Vec<ExpectedDataset>,
         page_size_max: usize,
+        explicit_page_size: bool,
     },
     /// DS-3: the metadata as it was before the delete.
     DeleteDataset(ExpectedDataset),
@@ -91,6 +93,10 @@ pub struct ExpectedRecordList {
     pub records: Vec<ExpectedRecord>,
     /// `min(maxResults, 1024)`.
     pub page_size_max: usize,
+    /// Whether the caller sent `maxResults`. Without it every page but the last is full (LR-4:
+    /// one page holds up to 1,024 records, since iOS never follows `NextToken`); with it a
+    /// smaller page before the last is allowed (AMB-PAGE-SIZE).
+    pub explicit_page_size: bool,
     pub dataset_sync_count: i64,
     pub dataset_exists: bool,
     pub deleted_after_requested_sync_count: bool,
@@ -281,9 +287,10 @@ fn check(expected: &Expected, observed: &Observed) -> Result<Vec<Ambiguity>, Str
             Expected::ListDatasets {
                 datasets,
                 page_size_max,
+                explicit_page_size,
             },
             Observed::ListDatasets(pages),
-        ) => check_dataset_pages(datasets, *page_size_max, pages),
+        ) => check_dataset_pages(datasets, *page_size_max, *explicit_page_size, pages),
         (Expected::DescribeIdentityUsage(usage), Observed::DescribeIdentityUsage(response)) => {
             check_usage(usage, response.identity_usage.as_ref())
         }
@@ -491,7 +498,16 @@ fn check_record_pages(
                 records.len()
             ));
         }
-        check_next_token(&at, page.next_token.as_deref(), number + 1 == pages.len())?;
+        let last = number + 1 == pages.len();
+        check_next_token(&at, page.next_token.as_deref(), last)?;
+        extra.extend(check_page_fill(
+            &at,
+            "records",
+            records.len(),
+            list.page_size_max,
+            list.explicit_page_size,
+            last,
+        )?);
         extra.extend(check_count(&at, page.count, records.len(), total)?);
         if page.dataset_sync_count != Some(list.dataset_sync_count) {
             return Err(format!(
@@ -545,6 +561,28 @@ fn check_next_token(at: &str, token: Option<&str>, last: bool) -> Result<(), Str
             token.unwrap_or_default()
         )),
         _ => Ok(()),
+    }
+}
+
+/// LR-4 / DS-2: a page before the last is full; without `maxResults` that is a MUST (clients
+/// that never follow `NextToken` would miss the rest), with it a smaller page is AMB-PAGE-SIZE.
+fn check_page_fill(
+    at: &str,
+    items: &str,
+    len: usize,
+    page_size_max: usize,
+    explicit_page_size: bool,
+    last: bool,
+) -> Result<Vec<Ambiguity>, String> {
+    if last || len >= page_size_max {
+        Ok(Vec::new())
+    } else if explicit_page_size {
+        Ok(vec![Ambiguity::PageSize])
+    } else {
+        Err(format!(
+            "{at}: {len} {items} and a NextToken, but without maxResults one page must hold up \
+             to {page_size_max} {items} (LR-4, DS-2)"
+        ))
     }
 }
 
@@ -627,6 +665,7 @@ fn check_dataset(
 fn check_dataset_pages(
     expected: &[ExpectedDataset],
     page_size_max: usize,
+    explicit_page_size: bool,
     pages: &[ListDatasetsResponse],
 ) -> Result<Vec<Ambiguity>, String> {
     if pages.is_empty() {
@@ -643,7 +682,16 @@ fn check_dataset_pages(
                 datasets.len()
             ));
         }
-        check_next_token(&at, page.next_token.as_deref(), number + 1 == pages.len())?;
+        let last = number + 1 == pages.len();
+        check_next_token(&at, page.next_token.as_deref(), last)?;
+        extra.extend(check_page_fill(
+            &at,
+            "datasets",
+            datasets.len(),
+            page_size_max,
+            explicit_page_size,
+            last,
+        )?);
         extra.extend(check_count(
             &at,
             page.count,
@@ -943,6 +991,7 @@ impl fmt::Display for Expected {
             Expected::ListDatasets {
                 datasets,
                 page_size_max,
+                ..
             } => write!(
                 f,
                 "200 Datasets=[{}] (pages of at most {page_size_max})",

@@ -108,9 +108,10 @@ pub enum Observed {
 
 /// The open points of the behaviour (SPEC §8 plus docs/reference-choices.md `AMB-X-…`): a
 /// judgement names the ones on which the endpoint chose a non-reference allowed outcome.
+///
+/// `AMB-LIST-INCLUSIVE` is withdrawn (LR-1 is `>` only); its name stays retired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Ambiguity {
-    ListInclusive,
     DupKey,
     EmptyPatches,
     EmptyValue,
@@ -125,14 +126,24 @@ pub enum Ambiguity {
     Count,
     LastModifiedBy,
     UnchangedWrite,
+    ListToken,
+    NegativeLastSyncCount,
+    MaxResults,
+    PageSize,
+    BadQuery,
+    OtherOperations,
     ErrorPrecedence,
     UnknownIdentity,
+    NextToken,
+    BeyondOnMissing,
+    RemoveValue,
+    UnknownRoute,
+    HugeBody,
 }
 
 impl Ambiguity {
     /// Every ambiguity, in SPEC §8 order then the `AMB-X-…` rows.
-    pub const ALL: [Ambiguity; 17] = [
-        Ambiguity::ListInclusive,
+    pub const ALL: [Ambiguity; 27] = [
         Ambiguity::DupKey,
         Ambiguity::EmptyPatches,
         Ambiguity::EmptyValue,
@@ -147,14 +158,24 @@ impl Ambiguity {
         Ambiguity::Count,
         Ambiguity::LastModifiedBy,
         Ambiguity::UnchangedWrite,
+        Ambiguity::ListToken,
+        Ambiguity::NegativeLastSyncCount,
+        Ambiguity::MaxResults,
+        Ambiguity::PageSize,
+        Ambiguity::BadQuery,
+        Ambiguity::OtherOperations,
         Ambiguity::ErrorPrecedence,
         Ambiguity::UnknownIdentity,
+        Ambiguity::NextToken,
+        Ambiguity::BeyondOnMissing,
+        Ambiguity::RemoveValue,
+        Ambiguity::UnknownRoute,
+        Ambiguity::HugeBody,
     ];
 
     /// The row's permanent ID, as reports print it.
     pub const fn id(self) -> &'static str {
         match self {
-            Ambiguity::ListInclusive => "AMB-LIST-INCLUSIVE",
             Ambiguity::DupKey => "AMB-DUP-KEY",
             Ambiguity::EmptyPatches => "AMB-EMPTY-PATCHES",
             Ambiguity::EmptyValue => "AMB-EMPTY-VALUE",
@@ -169,9 +190,35 @@ impl Ambiguity {
             Ambiguity::Count => "AMB-COUNT",
             Ambiguity::LastModifiedBy => "AMB-LASTMODIFIEDBY",
             Ambiguity::UnchangedWrite => "AMB-UNCHANGED-WRITE",
+            Ambiguity::ListToken => "AMB-LIST-TOKEN",
+            Ambiguity::NegativeLastSyncCount => "AMB-NEGATIVE-LAST-SYNC-COUNT",
+            Ambiguity::MaxResults => "AMB-MAX-RESULTS",
+            Ambiguity::PageSize => "AMB-PAGE-SIZE",
+            Ambiguity::BadQuery => "AMB-BAD-QUERY",
+            Ambiguity::OtherOperations => "AMB-OTHER-OPERATIONS",
             Ambiguity::ErrorPrecedence => "AMB-X-ERROR-PRECEDENCE",
             Ambiguity::UnknownIdentity => "AMB-X-UNKNOWN-IDENTITY",
+            Ambiguity::NextToken => "AMB-X-NEXT-TOKEN",
+            Ambiguity::BeyondOnMissing => "AMB-X-BEYOND-ON-MISSING",
+            Ambiguity::RemoveValue => "AMB-X-REMOVE-VALUE",
+            Ambiguity::UnknownRoute => "AMB-X-UNKNOWN-ROUTE",
+            Ambiguity::HugeBody => "AMB-X-HUGE-BODY",
         }
+    }
+
+    /// Whether the specification states this row (SPEC §8) or only docs/reference-choices.md
+    /// does because the specification says nothing about the situation (`AMB-X-…`).
+    pub const fn stated(self) -> bool {
+        !matches!(
+            self,
+            Ambiguity::ErrorPrecedence
+                | Ambiguity::UnknownIdentity
+                | Ambiguity::NextToken
+                | Ambiguity::BeyondOnMissing
+                | Ambiguity::RemoveValue
+                | Ambiguity::UnknownRoute
+                | Ambiguity::HugeBody
+        )
     }
 }
 

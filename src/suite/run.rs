@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::cases::Case;
+use super::cases::{Case, Level};
 use super::session::{Clock, Namer, Session, Step, StepVerdict, Stop};
 use crate::client::Endpoint;
 
@@ -81,9 +81,14 @@ pub struct Plan {
 }
 
 /// Turns a case's ending and steps into its verdict, before `--strict` and `--expect-fail`.
+///
+/// Only a deviation from a MUST fails: a case that checks a SHOULD, or a situation the
+/// specification does not state, reports its finding as NON-STRICT with the level as the
+/// reason (docs/spec.md, "Never fail a correct server").
 pub fn judge_case(
     result: &Result<(), Stop>,
     steps: &[Step],
+    level: Level,
 ) -> (Verdict, Option<String>, Vec<String>) {
     let ambiguities: BTreeSet<String> = steps
         .iter()
@@ -95,7 +100,15 @@ pub fn judge_case(
         .collect();
     let ambiguities: Vec<String> = ambiguities.into_iter().collect();
     match result {
-        Err(Stop::Finding(why)) => (Verdict::Fail, Some(why.clone()), ambiguities),
+        Err(Stop::Finding(why)) if level.binds() => (Verdict::Fail, Some(why.clone()), ambiguities),
+        Err(Stop::Finding(why)) => (
+            Verdict::NonStrict,
+            Some(format!(
+                "deviation from a {} requirement (not a MUST): {why}",
+                level.as_str()
+            )),
+            ambiguities,
+        ),
         Err(Stop::Harness(why)) => (Verdict::Error, Some(why.clone()), ambiguities),
         Ok(()) if !ambiguities.is_empty() => (
             Verdict::NonStrict,
@@ -150,7 +163,7 @@ pub async fn run_case(plan: &Plan, case: Case, lane: u32) -> CaseReport {
         session.clean_up().await;
     }
     let steps = session.into_steps();
-    let (verdict, detail, ambiguities) = judge_case(&result, &steps);
+    let (verdict, detail, ambiguities) = judge_case(&result, &steps, case.level);
     let (verdict, detail) = settle(verdict, detail, case.id, plan);
     CaseReport {
         id: case.id.to_owned(),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Endpoint, Exchange, RawRequest, Reply, Trouble, decode, to_raw};
-use crate::model::{Call, Expected, Judgement, Model, Observed, TokenClaim};
+use crate::model::{Ambiguity, Call, Expected, Judgement, Model, Observed, TokenClaim};
 use crate::spec::{
     DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListDatasetsResponse,
     ListRecordsRequest, ListRecordsResponse, RecordPatch, Request, Timestamp, UpdateRecordsBody,
@@ -26,8 +26,13 @@ pub const PAGES_PER_WALK_MAX: usize = 4096;
 /// The token an UpdateRecords (or ListRecords) carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TokenChoice {
-    /// The token the latest ListRecords of the same dataset returned (listing first if none).
+    /// The token the latest ListRecords of the same dataset returned (listing first if none),
+    /// even if an UpdateRecords already carried it (AMB-TOKEN-REUSE).
     Latest,
+    /// A token no UpdateRecords has carried yet: the latest, or a new ListRecords first, as a
+    /// sync client does. Cases write with it so that single-use tokens (AMB-TOKEN-REUSE) take
+    /// no case off its path.
+    Fresh,
     /// The latest token of another dataset of this session.
     From(DatasetPath),
     Missing,
@@ -208,15 +213,44 @@ impl Session {
         request: RawRequest,
         allowed: &[ErrorKind],
     ) -> Result<ErrorKind, Stop> {
+        let rule = RawRule {
+            kinds: allowed,
+            other_refusal: None,
+            accepted: None,
+        };
+        match self.raw_judged(what, request, rule).await? {
+            RawAnswer::Refused(kind) => Ok(kind.unwrap_or(ErrorKind::InternalError)),
+            RawAnswer::Accepted => Err(Stop::Harness("unreachable: accepted a non-error".into())),
+        }
+    }
+
+    /// Sends a raw request and judges the answer by `rule`: one of `rule.kinds` (reference), or
+    /// where the rule allows it, another clean refusal or an acceptance, each NON-STRICT on the
+    /// AMB- row that allows it. The model is not advanced; the case checks afterwards that
+    /// nothing changed.
+    pub async fn raw_judged(
+        &mut self,
+        what: &str,
+        request: RawRequest,
+        rule: RawRule<'_>,
+    ) -> Result<RawAnswer, Stop> {
         let (result, exchange) = self.endpoint.send_raw(&request).await;
-        let expected = format!(
+        let mut expected = format!(
             "an error: {}",
-            allowed
+            rule.kinds
                 .iter()
                 .map(|k| format!("{} {}", k.status(), k.type_name()))
                 .collect::<Vec<_>>()
                 .join(" or ")
         );
+        if let Some(row) = rule.other_refusal {
+            expected.push_str(&format!(
+                "; also allowed: any 4xx with the error shape [{row}]"
+            ));
+        }
+        if let Some(row) = rule.accepted {
+            expected.push_str(&format!("; also allowed: 2xx, nothing changed [{row}]"));
+        }
         let response = match result {
             Ok(r) => r,
             Err(trouble) => {
@@ -233,37 +267,69 @@ impl Session {
             }
         };
         let reply: Reply<serde_json::Value> = decode(&response);
-        let problem = match &reply {
-            Reply::Error(e) => match e.kind {
-                None => Some(format!(
-                    "x-amzn-ErrorType: expected {}, got {:?}",
-                    allowed.first().map_or("an error shape", |k| k.type_name()),
-                    e.type_header
-                )),
-                Some(kind) if !allowed.contains(&kind) => Some(format!(
-                    "x-amzn-ErrorType: expected {}, got {}",
-                    allowed
-                        .iter()
-                        .map(|k| k.type_name())
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                    kind.type_name()
-                )),
-                Some(kind) if kind.status() != e.status => Some(format!(
-                    "status: {} carries {}, got {}",
-                    kind.type_name(),
-                    kind.status(),
-                    e.status
-                )),
-                Some(_) if e.body.as_ref().and_then(|b| b.message.as_ref()).is_none() => {
-                    Some("body: expected a JSON object with a message".to_owned())
+        let names = || {
+            rule.kinds
+                .iter()
+                .map(|k| k.type_name())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        // (problem, departure): a problem is a finding; a departure is an allowed branch.
+        let (problem, departure): (Option<String>, Option<Ambiguity>) = match &reply {
+            Reply::Error(e) => {
+                let shaped = e
+                    .type_header
+                    .as_deref()
+                    .is_some_and(|h| !h.trim().is_empty())
+                    && e.body.as_ref().and_then(|b| b.message.as_ref()).is_some()
+                    && (400..500).contains(&e.status);
+                match e.kind {
+                    Some(kind) if rule.kinds.contains(&kind) && kind.status() != e.status => (
+                        Some(format!(
+                            "status: {} carries {}, got {}",
+                            kind.type_name(),
+                            kind.status(),
+                            e.status
+                        )),
+                        None,
+                    ),
+                    Some(kind) if rule.kinds.contains(&kind) => {
+                        if e.body.as_ref().and_then(|b| b.message.as_ref()).is_none() {
+                            (
+                                Some("body: expected a JSON object with a message".to_owned()),
+                                None,
+                            )
+                        } else {
+                            (None, None)
+                        }
+                    }
+                    _ if shaped && rule.other_refusal.is_some() => (None, rule.other_refusal),
+                    None => (
+                        Some(format!(
+                            "x-amzn-ErrorType: expected {}, got {:?}",
+                            names(),
+                            e.type_header
+                        )),
+                        None,
+                    ),
+                    Some(kind) => (
+                        Some(format!(
+                            "x-amzn-ErrorType: expected {}, got {}",
+                            names(),
+                            kind.type_name()
+                        )),
+                        None,
+                    ),
                 }
-                Some(_) => None,
-            },
-            Reply::Success(_) | Reply::Broken(_) => Some(format!(
-                "status: expected an error, got {}",
-                response.status
-            )),
+            }
+            Reply::Success(_) if rule.accepted.is_some() => (None, rule.accepted),
+            Reply::Success(_) | Reply::Broken(_) => (
+                Some(format!(
+                    "status: expected an error, got {}",
+                    response.status
+                )),
+                None,
+            ),
         };
         let actual = match &reply {
             Reply::Error(e) => format!(
@@ -277,11 +343,14 @@ impl Session {
                 exchange.response_body.chars().take(80).collect::<String>()
             ),
         };
-        let verdict = match &problem {
-            Some(p) => StepVerdict::Mismatch {
+        let verdict = match (&problem, departure) {
+            (Some(p), _) => StepVerdict::Mismatch {
                 first_difference: p.clone(),
             },
-            None => StepVerdict::Reference,
+            (None, Some(row)) => StepVerdict::NonStrict {
+                ambiguities: vec![row.id().to_owned()],
+            },
+            (None, None) => StepVerdict::Reference,
         };
         self.steps.push(Step {
             operation: format!("raw: {what}"),
@@ -292,8 +361,8 @@ impl Session {
         });
         match (problem, reply) {
             (Some(p), _) => Err(Stop::Finding(p)),
-            (None, Reply::Error(e)) => Ok(e.kind.unwrap_or(ErrorKind::InternalError)),
-            (None, _) => Err(Stop::Harness("unreachable: accepted a non-error".into())),
+            (None, Reply::Error(e)) => Ok(RawAnswer::Refused(e.kind)),
+            (None, _) => Ok(RawAnswer::Accepted),
         }
     }
 
@@ -324,7 +393,9 @@ impl Session {
             })
         };
         match choice {
-            TokenChoice::Latest => issued(path).unwrap_or((TokenClaim::Missing, None)),
+            TokenChoice::Latest | TokenChoice::Fresh => {
+                issued(path).unwrap_or((TokenClaim::Missing, None))
+            }
             TokenChoice::From(other) => issued(other).unwrap_or((TokenClaim::Missing, None)),
             TokenChoice::Missing => (TokenClaim::Missing, None),
             TokenChoice::Garbage => (
@@ -345,7 +416,12 @@ impl Session {
         patches: Option<Vec<RecordPatch>>,
         token: TokenChoice,
     ) -> Result<Answer, Stop> {
-        if token == TokenChoice::Latest && !self.tokens.contains_key(path) {
+        let needs_list = match token {
+            TokenChoice::Latest => !self.tokens.contains_key(path),
+            TokenChoice::Fresh => self.tokens.get(path).is_none_or(|t| t.used),
+            _ => false,
+        };
+        if needs_list {
             self.list(path).await?;
         }
         let (claim, token_string) = self.claim_and_string(path, &token);
@@ -376,7 +452,7 @@ impl Session {
         Ok(answer)
     }
 
-    /// UpdateRecords with the latest token of the dataset.
+    /// UpdateRecords with a fresh token of the dataset.
     pub async fn update(
         &mut self,
         path: &DatasetPath,
@@ -386,9 +462,16 @@ impl Session {
             path,
             Some("cogsync-device"),
             Some(patches),
-            TokenChoice::Latest,
+            TokenChoice::Fresh,
         )
         .await
+    }
+
+    /// Whether any step so far took an allowed non-reference outcome (a branch of an AMB- row).
+    pub fn departed(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.verdict, StepVerdict::NonStrict { .. }))
     }
 
     /// A whole ListRecords page walk from `lastSyncCount` 0 with the default page size.
@@ -615,6 +698,26 @@ impl Session {
             let _ = self.endpoint.call::<serde_json::Value>(&request).await;
         }
     }
+}
+
+/// What a raw request may be answered with (see [`Session::raw_judged`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RawRule<'a> {
+    /// The reference outcome: an error of one of these kinds.
+    pub kinds: &'a [ErrorKind],
+    /// Any other 4xx with the ERR-1 shape (a non-empty `x-amzn-ErrorType`, a JSON message) is
+    /// allowed on this row.
+    pub other_refusal: Option<Ambiguity>,
+    /// A 2xx is allowed on this row.
+    pub accepted: Option<Ambiguity>,
+}
+
+/// How an allowed raw answer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawAnswer {
+    /// Refused; the kind the header names, if it names a known one.
+    Refused(Option<ErrorKind>),
+    Accepted,
 }
 
 /// What a case means a call to do, checked against the model's reference outcome.

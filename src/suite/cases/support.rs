@@ -21,7 +21,7 @@ fn claim(s: &Session, path: &DatasetPath, choice: &TokenChoice) -> TokenClaim {
         used_before: false,
     };
     match choice {
-        TokenChoice::Latest => issued(path),
+        TokenChoice::Latest | TokenChoice::Fresh => issued(path),
         TokenChoice::From(other) if s.has_token(other) => issued(other),
         TokenChoice::From(_) | TokenChoice::Missing => TokenClaim::Missing,
         TokenChoice::Garbage => TokenClaim::Garbage,
@@ -65,7 +65,7 @@ pub(super) async fn write(
         path,
         Some(DEVICE),
         Some(patches),
-        TokenChoice::Latest,
+        TokenChoice::Fresh,
         Intent::Success,
     )
     .await
@@ -83,7 +83,7 @@ pub(super) async fn write_rejected(
         path,
         Some(DEVICE),
         Some(patches),
-        TokenChoice::Latest,
+        TokenChoice::Fresh,
         Intent::Error(kind),
     )
     .await
