@@ -30,6 +30,9 @@ pub const IDENTITIES: u8 = 2;
 pub const DATASETS: [&str; 2] = ["alpha", "beta"];
 /// Record keys: few, so that patches collide.
 pub const KEYS: u8 = 4;
+/// The keys' names: two differ only in letter case and two only in Unicode normalization
+/// (NFC vs NFD), which DATA-1 makes distinct records.
+pub const KEY_NAMES: [&str; KEYS as usize] = ["k0", "K0", "\u{e9}", "e\u{301}"];
 /// Distinct values: few, so that unchanged writes happen (AMB-UNCHANGED-WRITE).
 pub const VALUES: u8 = 3;
 
@@ -240,7 +243,7 @@ impl World {
 }
 
 fn resolve(s: &Session, path: &DatasetPath, p: &PatchSpec) -> RecordPatch {
-    let key = format!("k{}", p.key);
+    let key = KEY_NAMES[usize::from(p.key) % KEY_NAMES.len()].to_owned();
     let current = s.count_of(path, &key);
     let sync_count = match p.count {
         CountSpec::Fresh => current,

@@ -215,8 +215,8 @@ impl Session {
     ) -> Result<ErrorKind, Stop> {
         let rule = RawRule {
             kinds: allowed,
-            other_refusal: None,
-            accepted: None,
+            other_refusal: Allow::No,
+            accepted: Allow::No,
         };
         match self.raw_judged(what, request, rule).await? {
             RawAnswer::Refused(kind) => Ok(kind.unwrap_or(ErrorKind::InternalError)),
@@ -236,20 +236,31 @@ impl Session {
     ) -> Result<RawAnswer, Stop> {
         let (result, exchange) = self.endpoint.send_raw(&request).await;
         let mut expected = format!(
-            "an error: {}",
+            "{}{}",
+            if rule.kinds.is_empty() {
+                ""
+            } else {
+                "an error: "
+            },
             rule.kinds
                 .iter()
                 .map(|k| format!("{} {}", k.status(), k.type_name()))
                 .collect::<Vec<_>>()
                 .join(" or ")
         );
-        if let Some(row) = rule.other_refusal {
-            expected.push_str(&format!(
+        match rule.other_refusal {
+            Allow::No => {}
+            Allow::Reference => expected.push_str(" or any 4xx with the error shape"),
+            Allow::NonStrict(row) => expected.push_str(&format!(
                 "; also allowed: any 4xx with the error shape [{row}]"
-            ));
+            )),
         }
-        if let Some(row) = rule.accepted {
-            expected.push_str(&format!("; also allowed: 2xx, nothing changed [{row}]"));
+        match rule.accepted {
+            Allow::No => {}
+            Allow::Reference => expected.push_str(" or a 2xx JSON object"),
+            Allow::NonStrict(row) => expected.push_str(&format!(
+                "; also allowed: a 2xx JSON object, nothing changed [{row}]"
+            )),
         }
         let response = match result {
             Ok(r) => r,
@@ -303,7 +314,9 @@ impl Session {
                             (None, None)
                         }
                     }
-                    _ if shaped && rule.other_refusal.is_some() => (None, rule.other_refusal),
+                    _ if shaped && rule.other_refusal != Allow::No => {
+                        (None, rule.other_refusal.departure())
+                    }
                     None => (
                         Some(format!(
                             "x-amzn-ErrorType: expected {}, got {:?}",
@@ -322,7 +335,7 @@ impl Session {
                     ),
                 }
             }
-            Reply::Success(_) if rule.accepted.is_some() => (None, rule.accepted),
+            Reply::Success(_) if rule.accepted != Allow::No => (None, rule.accepted.departure()),
             Reply::Success(_) | Reply::Broken(_) => (
                 Some(format!(
                     "status: expected an error, got {}",
@@ -705,11 +718,30 @@ impl Session {
 pub struct RawRule<'a> {
     /// The reference outcome: an error of one of these kinds.
     pub kinds: &'a [ErrorKind],
-    /// Any other 4xx with the ERR-1 shape (a non-empty `x-amzn-ErrorType`, a JSON message) is
-    /// allowed on this row.
-    pub other_refusal: Option<Ambiguity>,
-    /// A 2xx is allowed on this row.
-    pub accepted: Option<Ambiguity>,
+    /// Whether any other 4xx with the ERR-1 shape (a non-empty `x-amzn-ErrorType`, a JSON
+    /// message) is allowed.
+    pub other_refusal: Allow,
+    /// Whether a 2xx whose body is a JSON object is allowed.
+    pub accepted: Allow,
+}
+
+/// Whether an answer other than the reference one is allowed, and how it is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    No,
+    /// Allowed and as good as the reference (a route this project does not model).
+    Reference,
+    /// Allowed on this AMB- row: NON-STRICT.
+    NonStrict(Ambiguity),
+}
+
+impl Allow {
+    fn departure(self) -> Option<Ambiguity> {
+        match self {
+            Allow::NonStrict(row) => Some(row),
+            Allow::No | Allow::Reference => None,
+        }
+    }
 }
 
 /// How an allowed raw answer went.

@@ -1,14 +1,29 @@
 //! DescribeDataset, ListDatasets, DeleteDataset, DescribeIdentityUsage (SPEC §4).
 
-use super::support::{call_intended, list_from, write, write_rejected};
+use super::support::{call_intended, ensure, list_from, write, write_rejected};
 use crate::model::Call;
 use crate::spec::{
     DatasetPath, DeleteDatasetRequest, DescribeDatasetRequest, DescribeIdentityUsageRequest,
     ErrorKind, IdentityPath, ListDatasetsRequest,
 };
-use crate::suite::session::{Intent, Session, Stop, dataset_of, remove, replace};
+use crate::suite::session::{Answer, Intent, Session, Stop, dataset_of, remove, replace};
 
 cases! {
+    "datasets.recreate.stale-copy-gets-flag-and-records", Must, ["DS-4", "DS-3", "AMB-RECREATE-COUNT"],
+    "A copy from before a delete learns of it, with the new records",
+    "After a delete and a re-create, ListRecords with a lastSyncCount from before the delete answers DatasetDeletedAfterRequestedSyncCount=true and the re-created records in the same reply, never 400, whether the counter continued or restarted."
+        => recreate_stale_copy;
+
+    "datasets.name.case-distinct", Must, ["DATA-1", "DS-2"],
+    "Dataset names that differ only in case are different datasets",
+    "Writing `Prefs` and `prefs` for one identity creates two datasets with their own records and counters."
+        => name_case_distinct;
+
+    "datasets.describe.last-modified-moves-forward", Must, ["DS-1", "DS-5"],
+    "LastModifiedDate follows the writes",
+    "LastModifiedDate never precedes CreationDate and moves forward with a later write, a remove-only write included; CreationDate stays; the identity's usage date moves too."
+        => last_modified_moves_forward;
+
     "datasets.describe.after-write", Must, ["DS-1"],
     "DescribeDataset reports records and storage",
     "DescribeDataset of a written dataset answers its name, identity, dates, NumRecords and DataStorage (UTF-8 bytes of keys and values)."
@@ -49,14 +64,14 @@ cases! {
     "ListDatasets of an identity that never wrote answers 200 with no datasets and Count 0."
         => list_empty_identity;
 
-    "datasets.list.garbage-next-token-rejected", Should, ["DS-2"],
+    "datasets.list.garbage-next-token-rejected", Unstated, ["DS-2", "AMB-X-NEXT-TOKEN"],
     "ListDatasets rejects a nextToken it never issued",
-    "A garbage nextToken fails with 400 InvalidParameterException."
+    "A garbage nextToken fails with 400 InvalidParameterException (serving the first page is NON-STRICT; the spec does not say)."
         => list_garbage_next_token;
 
-    "datasets.list.max-results-zero-rejected", Should, ["DS-2", "VAL-1"],
+    "datasets.list.max-results-zero-rejected", Must, ["DS-2", "VAL-1", "AMB-MAX-RESULTS"],
     "ListDatasets rejects maxResults 0",
-    "maxResults=0 fails with 400."
+    "maxResults=0 fails with 400 (serving the default page size is NON-STRICT)."
         => list_max_results_zero;
 
     "datasets.delete.returns-metadata", Must, ["DS-3"],
@@ -354,5 +369,119 @@ async fn usage_after_delete(s: &mut Session) -> Result<(), Stop> {
     call_intended(s, delete(&scores), Intent::Success).await?;
     call_intended(s, usage(&identity), Intent::Success).await?;
     call_intended(s, list_datasets(&identity, None), Intent::Success).await?;
+    Ok(())
+}
+
+async fn recreate_stale_copy(s: &mut Session) -> Result<(), Stop> {
+    let path = s.dataset("prefs");
+    write(s, &path, vec![replace("a", "1", 0)]).await?;
+    write(s, &path, vec![replace("b", "1", 0)]).await?;
+    write(s, &path, vec![replace("c", "1", 0), replace("d", "1", 0)]).await?;
+    let delete = Call::DeleteDataset(DeleteDatasetRequest { path: path.clone() });
+    call_intended(s, delete, Intent::Success).await?;
+    write(s, &path, vec![replace("x", "new", 0)]).await?;
+    // A device that synced at 3 (the count at the delete), one at 1.
+    list_from(s, &path, Some(3), None).await?;
+    list_from(s, &path, Some(1), Some(1)).await?;
+    for round in 0..4 {
+        let x = s.count_of(&path, "x");
+        write(s, &path, vec![replace("x", &format!("v{round}"), x)]).await?;
+    }
+    list_from(s, &path, Some(3), None).await?;
+    s.list(&path).await?;
+    Ok(())
+}
+
+async fn name_case_distinct(s: &mut Session) -> Result<(), Stop> {
+    let identity = s.identity();
+    let upper = dataset_of(&identity, "Prefs");
+    let lower = dataset_of(&identity, "prefs");
+    write(s, &upper, vec![replace("a", "upper", 0)]).await?;
+    write(s, &lower, vec![replace("a", "lower", 0)]).await?;
+    write(s, &lower, vec![replace("a", "lower-2", 1)]).await?;
+    s.list(&upper).await?;
+    s.list(&lower).await?;
+    let list = Call::ListDatasets(ListDatasetsRequest {
+        path: identity,
+        max_results: None,
+        next_token: None,
+    });
+    call_intended(s, list, Intent::Success).await?;
+    Ok(())
+}
+
+/// (CreationDate, LastModifiedDate) of a DescribeDataset answer.
+fn dataset_dates(answer: &Answer) -> Result<(f64, f64), Stop> {
+    match answer {
+        Answer::DescribeDataset(r) => {
+            let d = r.dataset.as_ref();
+            match (
+                d.and_then(|d| d.creation_date),
+                d.and_then(|d| d.last_modified_date),
+            ) {
+                (Some(c), Some(m)) => Ok((c, m)),
+                _ => Err(Stop::Finding("DescribeDataset without dates".into())),
+            }
+        }
+        other => Err(Stop::Harness(format!(
+            "expected a DescribeDataset answer, got {other:?}"
+        ))),
+    }
+}
+
+fn usage_date(answer: &Answer) -> Result<Option<f64>, Stop> {
+    match answer {
+        Answer::DescribeIdentityUsage(r) => {
+            Ok(r.identity_usage.as_ref().and_then(|u| u.last_modified_date))
+        }
+        other => Err(Stop::Harness(format!(
+            "expected a DescribeIdentityUsage answer, got {other:?}"
+        ))),
+    }
+}
+
+/// Long enough that a later write is later even at whole-second resolution.
+const LATER: std::time::Duration = std::time::Duration::from_millis(1_100);
+
+async fn last_modified_moves_forward(s: &mut Session) -> Result<(), Stop> {
+    let path = s.dataset("prefs");
+    let identity = IdentityPath {
+        identity_pool_id: path.identity_pool_id.clone(),
+        identity_id: path.identity_id.clone(),
+    };
+    let describe = Call::DescribeDataset(DescribeDatasetRequest { path: path.clone() });
+    let usage = Call::DescribeIdentityUsage(DescribeIdentityUsageRequest { path: identity });
+    write(s, &path, vec![replace("a", "1", 0), replace("b", "1", 0)]).await?;
+    let (created, first) =
+        dataset_dates(&call_intended(s, describe.clone(), Intent::Success).await?)?;
+    let usage_first = usage_date(&call_intended(s, usage.clone(), Intent::Success).await?)?;
+    ensure(first >= created, || {
+        format!("DS-1: LastModifiedDate {first} precedes CreationDate {created}")
+    })?;
+    tokio::time::sleep(LATER).await;
+    write(s, &path, vec![replace("a", "2", 1)]).await?;
+    let (created_2, second) =
+        dataset_dates(&call_intended(s, describe.clone(), Intent::Success).await?)?;
+    ensure(second > first && created_2 == created, || {
+        format!(
+            "DS-1: after a later write LastModifiedDate went {first} -> {second} and \
+             CreationDate {created} -> {created_2} (expected a later date and the same creation)"
+        )
+    })?;
+    tokio::time::sleep(LATER).await;
+    let b = s.count_of(&path, "b");
+    write(s, &path, vec![remove("b", b)]).await?;
+    let (_, third) = dataset_dates(&call_intended(s, describe, Intent::Success).await?)?;
+    ensure(third > second, || {
+        format!("DS-1: a later remove-only write left LastModifiedDate at {second} (got {third})")
+    })?;
+    let usage_last = usage_date(&call_intended(s, usage, Intent::Success).await?)?;
+    if let (Some(before), Some(after)) = (usage_first, usage_last) {
+        ensure(after > before, || {
+            format!(
+                "DS-1/DS-5: IdentityUsage.LastModifiedDate stayed at {before} after later writes (got {after})"
+            )
+        })?;
+    }
     Ok(())
 }

@@ -5,12 +5,14 @@ use super::support::{
     write_rejected,
 };
 use crate::client::{RawRequest, to_raw};
+use crate::model::Ambiguity;
 use crate::model::Call;
 use crate::spec::{
     CONTENT_TYPE_JSON, DescribeDatasetRequest, DescribeIdentityUsageRequest, ERROR_TYPE_HEADER,
-    ErrorKind, ListDatasetsRequest, ListRecordsRequest, REQUEST_BODY_BYTES_MAX, Request,
+    ErrorKind, ListDatasetsRequest, ListRecordsRequest, REQUEST_BODY_BYTES_MAX, ROUTES, Request,
+    route_of,
 };
-use crate::suite::session::{Intent, Session, Stop, TokenChoice, replace};
+use crate::suite::session::{Allow, Intent, RawRule, Session, Stop, TokenChoice, replace};
 
 /// What malformed bodies may be answered with: any 400 that names the problem.
 const MALFORMED: [ErrorKind; 3] = [
@@ -20,6 +22,11 @@ const MALFORMED: [ErrorKind; 3] = [
 ];
 
 cases! {
+    "errors.other-operations.answered", Must, ["AMB-OTHER-OPERATIONS", "ERR-1", "ERR-3"],
+    "The service's other eleven operations are answered",
+    "Each of the 11 operations this suite does not model (RegisterDevice, BulkPublish, ...) is answered as implemented (2xx JSON) or with a 4xx error shape, never 5xx or a dropped connection, and the dataset API's data is unchanged."
+        => other_operations;
+
     "errors.wire.conflict-409", Must, ["ERR-1", "ERR-2", "UR-2"],
     "A conflict is 409 ResourceConflictException on the wire",
     "A conflict answers 409 with `x-amzn-ErrorType: ResourceConflictException` and a JSON body with a message."
@@ -55,14 +62,14 @@ cases! {
     "Truncated JSON, invalid UTF-8, `null`, deep nesting and a null patch are each answered with 400, never 5xx or a dropped connection, and the dataset is unchanged."
         => malformed_rejected;
 
-    "errors.unknown-route.rejected", Should, ["ERR-3"],
+    "errors.unknown-route.rejected", Must, ["ERR-3", "AMB-X-UNKNOWN-ROUTE"],
     "Unknown routes are answered, not dropped",
-    "Requests to paths or methods the API does not have are answered 404 with an error shape and change nothing."
+    "Requests to paths or methods outside the service's 17 routes are answered 404 with an error shape and change nothing (any other 4xx with the error shape is NON-STRICT)."
         => unknown_route;
 
-    "errors.huge-body.rejected", Should, ["ERR-3"],
+    "errors.huge-body.rejected", Must, ["ERR-3", "AMB-X-HUGE-BODY"],
     "A body far over any limit is rejected cleanly",
-    "An UpdateRecords body of 17 MiB is answered with a 4xx error shape, not 5xx or a dropped connection, and changes nothing."
+    "An UpdateRecords body of 17 MiB is answered with a 4xx error shape, not 5xx or a dropped connection, and changes nothing (a status other than 413 or 400 is NON-STRICT)."
         => huge_body;
 
     "errors.rejections.change-nothing", Must, ["ERR-3", "UR-3"],
@@ -325,12 +332,13 @@ async fn unknown_route(s: &mut Session) -> Result<(), Stop> {
             headers: dataset.headers.clone(),
             body,
         };
-        s.raw_rejected(
-            what,
-            raw,
-            &[ErrorKind::UnknownOperation, ErrorKind::ResourceNotFound],
-        )
-        .await?;
+        debug_assert!(route_of(method, &raw.path_and_query).is_none(), "{what}");
+        let rule = RawRule {
+            kinds: &[ErrorKind::UnknownOperation, ErrorKind::ResourceNotFound],
+            other_refusal: Allow::NonStrict(Ambiguity::UnknownRoute),
+            accepted: Allow::No,
+        };
+        s.raw_judged(what, raw, rule).await?;
     }
     s.list(&path).await?;
     Ok(())
@@ -347,18 +355,19 @@ async fn huge_body(s: &mut Session) -> Result<(), Stop> {
     body.resize(body.len() + REQUEST_BODY_BYTES_MAX + 1024 * 1024, b'x');
     body.extend_from_slice(br#""}]}"#);
     raw.body = body;
-    s.raw_rejected(
-        "UpdateRecords with a 17 MiB body",
-        raw,
-        &[
+    let rule = RawRule {
+        kinds: &[
             ErrorKind::RequestEntityTooLarge,
             ErrorKind::Serialization,
             ErrorKind::Validation,
             ErrorKind::InvalidParameter,
             ErrorKind::LimitExceeded,
         ],
-    )
-    .await?;
+        other_refusal: Allow::NonStrict(Ambiguity::HugeBody),
+        accepted: Allow::No,
+    };
+    s.raw_judged("UpdateRecords with a 17 MiB body", raw, rule)
+        .await?;
     s.list(&path).await?;
     Ok(())
 }
@@ -397,6 +406,52 @@ async fn rejections_change_nothing(s: &mut Session) -> Result<(), Stop> {
         .await?;
     }
     call_intended(s, describe, Intent::Success).await?;
+    s.list(&path).await?;
+    Ok(())
+}
+
+async fn other_operations(s: &mut Session) -> Result<(), Stop> {
+    let path = s.dataset("prefs");
+    write(s, &path, vec![replace("a", "1", 0)]).await?;
+    let label = |name: &str| -> String {
+        match name {
+            "IdentityPoolId" => path.identity_pool_id.replace(':', "%3A"),
+            "IdentityId" => path.identity_id.replace(':', "%3A"),
+            "DatasetName" => path.dataset_name.clone(),
+            _ => "cogsync-device".to_owned(),
+        }
+    };
+    for route in ROUTES.iter().filter(|r| !r.modelled) {
+        let path_and_query = route
+            .template
+            .split('/')
+            .map(|segment| match segment.strip_prefix('{') {
+                Some(name) => label(name.trim_end_matches('}')),
+                None => segment.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let (headers, body) = if route.method == "POST" {
+            (
+                vec![("content-type".to_owned(), CONTENT_TYPE_JSON.to_owned())],
+                b"{}".to_vec(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let raw = RawRequest {
+            method: route.method.to_owned(),
+            path_and_query,
+            headers,
+            body,
+        };
+        let rule = RawRule {
+            kinds: &[],
+            other_refusal: Allow::Reference,
+            accepted: Allow::Reference,
+        };
+        s.raw_judged(route.operation, raw, rule).await?;
+    }
     s.list(&path).await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! ListRecords: what `lastSyncCount` selects, paging, and what every page carries (SPEC §3).
 
-use super::support::{ensure, list_from, list_intended, pages, write};
+use super::support::{DEVICE, ensure, list_from, list_intended, pages, update_intended, write};
 use crate::spec::{ErrorKind, ListRecordsRequest};
 use crate::suite::session::{Intent, Session, Stop, TokenChoice, remove, replace};
 
@@ -35,14 +35,14 @@ cases! {
     "lastSyncCount greater than DatasetSyncCount on an existing dataset fails with 400 InvalidParameterException."
         => beyond_rejected;
 
-    "list-records.last-sync-count.beyond-on-missing-dataset", Should, ["LR-2", "LR-3"],
+    "list-records.last-sync-count.beyond-on-missing-dataset", Unstated, ["LR-2", "LR-3", "AMB-X-BEYOND-ON-MISSING"],
     "lastSyncCount on a missing dataset is not an error",
-    "A missing dataset lists as empty whatever lastSyncCount the caller sends."
+    "A missing dataset lists as empty whatever lastSyncCount the caller sends (LR-3's 400 is NON-STRICT: the spec fixes LR-3 for existing datasets only)."
         => beyond_on_missing_dataset;
 
-    "list-records.last-sync-count.negative-rejected", Should, ["LR-1", "VAL-1"],
+    "list-records.last-sync-count.negative-rejected", Must, ["LR-1", "VAL-1", "AMB-NEGATIVE-LAST-SYNC-COUNT"],
     "A negative lastSyncCount is rejected",
-    "lastSyncCount=-1 fails with 400 and changes nothing."
+    "lastSyncCount=-1 fails with 400 and changes nothing (reading it as 0 is NON-STRICT)."
         => negative_rejected;
 
     "list-records.paging.max-results-1", Must, ["LR-4"],
@@ -75,14 +75,14 @@ cases! {
     "maxResults=5000 answers the records (the server may cap the page size)."
         => max_results_above_cap;
 
-    "list-records.paging.max-results-zero-rejected", Should, ["LR-4", "VAL-1"],
+    "list-records.paging.max-results-zero-rejected", Must, ["LR-4", "VAL-1", "AMB-MAX-RESULTS"],
     "maxResults 0 is rejected",
-    "maxResults=0 fails with 400 and changes nothing."
+    "maxResults=0 fails with 400 and changes nothing (serving the default page size is NON-STRICT)."
         => max_results_zero_rejected;
 
-    "list-records.paging.garbage-next-token-rejected", Must, ["LR-4"],
+    "list-records.paging.garbage-next-token-rejected", Unstated, ["LR-4", "AMB-X-NEXT-TOKEN"],
     "A nextToken the endpoint never issued is rejected",
-    "A garbage nextToken fails with 400 InvalidParameterException."
+    "A garbage nextToken fails with 400 InvalidParameterException (serving the first page is NON-STRICT; the spec does not say)."
         => garbage_next_token_rejected;
 
     "list-records.paging.every-page-carries-token", Must, ["LR-4", "UR-8"],
@@ -95,14 +95,14 @@ cases! {
     "ListRecords answers always include Count, DatasetExists and DatasetDeletedAfterRequestedSyncCount, also on empty pages and missing datasets."
         => always_carries_flags;
 
-    "list-records.sync-session-token.valid-accepted", Should, ["UR-8", "LR-1"],
-    "ListRecords accepts its own syncSessionToken",
-    "A ListRecords that sends the token its previous call returned succeeds."
+    "list-records.sync-session-token.valid-accepted", Must, ["UR-8", "LR-1", "AMB-LIST-TOKEN"],
+    "ListRecords accepts its own syncSessionToken, even spent",
+    "A ListRecords that sends the token its previous call returned succeeds, also after an UpdateRecords used that token (iOS lists with it when it retries after a conflict)."
         => sync_session_token_valid;
 
-    "list-records.sync-session-token.garbage-rejected", Should, ["UR-8"],
+    "list-records.sync-session-token.garbage-rejected", Must, ["UR-8", "AMB-LIST-TOKEN"],
     "ListRecords rejects a garbage syncSessionToken",
-    "A syncSessionToken the endpoint never issued fails with 400 InvalidParameterException."
+    "A syncSessionToken the endpoint never issued fails with 400 InvalidParameterException (ignoring the optional parameter is NON-STRICT)."
         => sync_session_token_garbage;
 }
 
@@ -329,6 +329,17 @@ async fn sync_session_token_valid(s: &mut Session) -> Result<(), Stop> {
         path: path.clone(),
         ..ListRecordsRequest::default()
     };
+    list_intended(s, request.clone(), TokenChoice::Latest, Intent::Success).await?;
+    // Spend the latest token on a conflicting write, then list with it, as iOS does.
+    update_intended(
+        s,
+        &path,
+        Some(DEVICE),
+        Some(vec![replace("a", "2", 0)]),
+        TokenChoice::Latest,
+        Intent::Error(ErrorKind::ResourceConflict),
+    )
+    .await?;
     list_intended(s, request, TokenChoice::Latest, Intent::Success).await?;
     Ok(())
 }
