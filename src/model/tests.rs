@@ -1647,3 +1647,251 @@ fn a_mismatch_leaves_the_model_on_the_reference_path() {
     assert!(is_mismatch(&judgement));
     assert_eq!(model.dataset_sync_count(&path("d")), 4);
 }
+
+// ---- Rows added with "Never fail a correct server" ----
+
+fn list_with_token(name: &str, token: TokenClaim) -> Call {
+    Call::ListRecords {
+        request: ListRecordsRequest {
+            path: path(name),
+            ..ListRecordsRequest::default()
+        },
+        token,
+    }
+}
+
+fn has_success(expectation: &Expectation) -> bool {
+    expectation
+        .outcomes
+        .iter()
+        .any(|o| !matches!(o.expected, Expected::Error { .. }))
+}
+
+#[test]
+fn amb_list_token_garbage_is_refused_or_ignored_and_a_spent_token_is_always_good() {
+    let model = seeded();
+    let garbage = model.expect(&list_with_token("d", TokenClaim::Garbage), NOW);
+    assert_eq!(kinds(&garbage), vec![(ErrorKind::InvalidParameter, vec![])]);
+    let ignored = garbage
+        .outcomes
+        .iter()
+        .find(|o| !matches!(o.expected, Expected::Error { .. }))
+        .expect("ignoring the token is allowed");
+    assert_eq!(ignored.ambiguities, vec![Ambiguity::ListToken]);
+    let foreign = model.expect(&list_with_token("d", token("other")), NOW);
+    assert!(has_success(&foreign));
+    assert!(matches!(
+        foreign.reference().expected,
+        Expected::Error { .. }
+    ));
+    // A token an UpdateRecords already carried: only acceptance (iOS retries with it).
+    let spent = TokenClaim::IssuedFor {
+        path: path("d"),
+        issued_at: NOW - 10.0,
+        used_before: true,
+    };
+    let expectation = model.expect(&list_with_token("d", spent), NOW);
+    assert!(kinds(&expectation).is_empty(), "{expectation}");
+    // UpdateRecords may still refuse a reused token (AMB-TOKEN-REUSE).
+    let reused = update_at(
+        path("d"),
+        vec![replace("a", "x", 1)],
+        TokenClaim::IssuedFor {
+            path: path("d"),
+            issued_at: NOW - 10.0,
+            used_before: true,
+        },
+    );
+    assert_eq!(
+        kinds(&model.expect(&reused, NOW)),
+        vec![(ErrorKind::InvalidParameter, vec![Ambiguity::TokenReuse])]
+    );
+}
+
+#[test]
+fn amb_negative_last_sync_count_is_refused_or_read_as_zero() {
+    let model = seeded();
+    let expectation = model.expect(&list("d", -1), NOW);
+    assert!(matches!(
+        expectation.reference().expected,
+        Expected::Error { .. }
+    ));
+    let everything = answer(&model.expect(&list("d", 0), NOW).reference().expected);
+    assert_eq!(
+        expectation.judge(&everything).0,
+        Judgement::NonStrict(vec![Ambiguity::NegativeLastSyncCount])
+    );
+}
+
+#[test]
+fn amb_max_results_below_one_is_refused_or_the_default_page_size() {
+    let model = seeded();
+    for call in [list_request("d", None, Some(0)), list_datasets(Some(-1))] {
+        let expectation = model.expect(&call, NOW);
+        assert!(matches!(
+            expectation.reference().expected,
+            Expected::Error { .. }
+        ));
+        let default = match &call {
+            Call::ListRecords { .. } => list_request("d", None, None),
+            _ => list_datasets(None),
+        };
+        let served = answer(&model.expect(&default, NOW).reference().expected);
+        assert_eq!(
+            expectation.judge(&served).0,
+            Judgement::NonStrict(vec![Ambiguity::MaxResults])
+        );
+    }
+}
+
+/// `pages` of ListRecords with these page sizes over the listing's records.
+fn paged(expected: &Expected, sizes: &[usize]) -> Observed {
+    let Observed::ListRecords(pages) = answer(expected) else {
+        panic!("list")
+    };
+    let template = pages[0].clone();
+    let mut records: Vec<Record> = pages
+        .into_iter()
+        .flat_map(|p| p.records.unwrap_or_default())
+        .collect();
+    let mut out = Vec::new();
+    for (i, size) in sizes.iter().enumerate() {
+        let chunk: Vec<Record> = records.drain(..(*size).min(records.len())).collect();
+        let last = i + 1 == sizes.len();
+        out.push(ListRecordsResponse {
+            count: count(chunk.len()),
+            records: Some(chunk),
+            next_token: (!last).then(|| format!("t{i}")),
+            ..template.clone()
+        });
+    }
+    Observed::ListRecords(out)
+}
+
+#[test]
+fn amb_page_size_smaller_pages_only_with_an_explicit_max_results() {
+    let model = seeded();
+    // a@1, b@2(removed), c@3: three records.
+    let explicit = model.expect(&list_request("d", None, Some(2)), NOW);
+    assert_eq!(
+        explicit
+            .judge(&paged(&explicit.reference().expected, &[2, 1]))
+            .0,
+        Judgement::Reference
+    );
+    assert_eq!(
+        explicit
+            .judge(&paged(&explicit.reference().expected, &[1, 1, 1]))
+            .0,
+        Judgement::NonStrict(vec![Ambiguity::PageSize])
+    );
+    // LR-4: without maxResults one page holds everything (up to 1,024).
+    let default = model.expect(&list_request("d", None, None), NOW);
+    let judgement = default
+        .judge(&paged(&default.reference().expected, &[2, 1]))
+        .0;
+    assert!(first_difference(judgement).contains("without maxResults"));
+}
+
+#[test]
+fn ds_4_after_a_re_create_a_pre_delete_count_gets_the_flag_and_every_new_record() {
+    // Reference counter: continues above the old value.
+    let mut model = seeded();
+    step(&mut model, &delete("d"));
+    step(&mut model, &update("d", vec![replace("x", "new", 0)]));
+    let expectation = model.expect(&list("d", 2), NOW);
+    assert_eq!(expectation.outcomes.len(), 1, "{expectation}");
+    let Expected::ListRecords(listing) = &expectation.reference().expected else {
+        panic!("list")
+    };
+    assert!(listing.deleted_after_requested_sync_count && listing.dataset_exists);
+    assert_eq!(listing.records.len(), 1);
+    // Without the flag: a mismatch (the former AMB-DELETE-FLAG leeway is gone here).
+    let mut unflagged = answer(&expectation.reference().expected);
+    if let Observed::ListRecords(pages) = &mut unflagged {
+        pages[0].dataset_deleted_after_requested_sync_count = Some(false);
+    }
+    assert!(is_mismatch(&expectation.judge(&unflagged).0));
+
+    // Restarted counter: a pre-delete count above the new count is not LR-3's 400.
+    let mut model = seeded();
+    step(&mut model, &delete("d"));
+    let call = update("d", vec![replace("x", "new", 0)]);
+    let restart = model.expect(&call, NOW).outcomes[1].expected.clone();
+    model.observe(&call, NOW, &answer(&restart));
+    assert_eq!(model.dataset_sync_count(&path("d")), 1);
+    let expectation = model.expect(&list("d", 3), NOW);
+    assert_eq!(expectation.outcomes.len(), 1, "{expectation}");
+    let Expected::ListRecords(listing) = &expectation.reference().expected else {
+        panic!("no 400 for a count from before the delete: {expectation}")
+    };
+    assert!(listing.deleted_after_requested_sync_count);
+    assert_eq!(
+        listing.records.len(),
+        1,
+        "the re-created records come along"
+    );
+    // At or below the new count the endpoint cannot tell: both readings are allowed.
+    let ambiguous = model.expect(&list("d", 1), NOW);
+    assert_eq!(ambiguous.outcomes.len(), 2, "{ambiguous}");
+    assert_eq!(
+        ambiguous.outcomes[1].ambiguities,
+        vec![Ambiguity::RecreateCount]
+    );
+}
+
+#[test]
+fn unstated_situations_allow_the_other_reasonable_answer() {
+    let model = seeded();
+    // AMB-X-BEYOND-ON-MISSING: lastSyncCount on a dataset never written.
+    let missing = model.expect(&list("never", 4), NOW);
+    assert_eq!(
+        kinds(&missing),
+        vec![(
+            ErrorKind::InvalidParameter,
+            vec![Ambiguity::BeyondOnMissing]
+        )]
+    );
+    // AMB-X-NEXT-TOKEN: a never-issued token may be ignored.
+    let garbage = Call::ListDatasets(ListDatasetsRequest {
+        path: identity(),
+        max_results: None,
+        next_token: Some("garbage".to_owned()),
+    });
+    let expectation = model.expect(&garbage, NOW);
+    let first_page = answer(&model.expect(&list_datasets(None), NOW).reference().expected);
+    assert_eq!(
+        expectation.judge(&first_page).0,
+        Judgement::NonStrict(vec![Ambiguity::NextToken])
+    );
+    // AMB-X-REMOVE-VALUE: a remove carrying a Value may be refused.
+    let mut patch = remove("a", 1);
+    patch.value = Some("ignored".to_owned());
+    let expectation = model.expect(&update("d", vec![patch]), NOW);
+    assert!(!matches!(
+        expectation.reference().expected,
+        Expected::Error { .. }
+    ));
+    let (judgement, _) = expectation.judge(&error(ErrorKind::Validation));
+    assert_eq!(
+        judgement,
+        Judgement::NonStrict(vec![Ambiguity::RemoveValue])
+    );
+}
+
+#[test]
+fn data_1_keys_differing_in_case_or_normalization_are_distinct() {
+    let mut model = Model::new();
+    step(&mut model, &update("d", vec![replace("score", "1", 0)]));
+    for other in ["Score", "caf\u{e9}", "cafe\u{301}"] {
+        let call = update("d", vec![replace(other, "2", 0)]);
+        assert!(!matches!(
+            model.expect(&call, NOW).reference().expected,
+            Expected::Error { .. }
+        ));
+        step(&mut model, &call);
+    }
+    assert_eq!(model.record_sync_count(&path("d"), "score"), 1);
+    assert_eq!(model.record_sync_count(&path("d"), "cafe\u{301}"), 4);
+    assert_eq!(model.record_sync_count(&path("d"), "caf\u{e9}"), 3);
+}
