@@ -1,5 +1,6 @@
-//! `cogsync fuzz` end to end: the clean embedded server gives no finding, and an injected
-//! fault is found, shrunk, saved and printed as curl. Runs are bounded in time and count.
+//! `cogsync fuzz` end to end: the clean embedded server gives no finding (and no NON-STRICT
+//! note, even with `--strict`), and injected faults are found, shrunk, saved and printed as curl.
+//! Runs are bounded in time and count.
 
 use std::process::Command;
 
@@ -41,10 +42,45 @@ fn the_clean_embedded_server_gives_no_finding() {
     assert!(out.starts_with("cogsync fuzz: seed 7"), "{out}");
     assert!(out.contains("requests/s"), "{out}");
     assert!(
-        out.lines().any(|l| l.ends_with(" passed, 0 failed")),
+        out.lines()
+            .any(|l| l.ends_with(" passed, 0 failed, 0 non-strict")),
         "{out}"
     );
     assert!(!dir.exists(), "nothing is saved without a finding");
+}
+
+#[test]
+fn the_clean_embedded_server_passes_a_strict_run() {
+    let dir = temp_dir("strict");
+    let (code, out) = fuzz(&["--strict"], &dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+    assert!(!dir.exists(), "nothing is saved without a finding");
+}
+
+#[test]
+fn a_missing_error_type_header_is_a_must_finding() {
+    let dir = temp_dir("header");
+    let (code, out) = fuzz(&["--fault", "error-type-header-missing"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL error without an x-amzn-ErrorType (ERR-1)"),
+        "{out}"
+    );
+    let saved: Vec<String> = std::fs::read_dir(&dir)
+        .expect("artifacts saved")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| std::fs::read_to_string(p).expect("read finding"))
+        .collect();
+    assert!(
+        saved.iter().any(|f| {
+            f.contains(r#""oracle_id": "malformed.error-type-missing""#)
+                && f.contains(r#""level": "MUST""#)
+        }),
+        "{saved:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

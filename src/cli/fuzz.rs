@@ -30,6 +30,10 @@ pub struct FuzzArgs {
     /// to see the fuzzer catch it. Not allowed with --endpoint.
     #[arg(long, value_name = "NAME")]
     pub fault: Option<String>,
+    /// Fail on NON-STRICT outcomes too: answers the spec allows but the reference does not give
+    /// (SHOULD) and answers to situations it leaves open (UNSTATED).
+    #[arg(long)]
+    pub strict: bool,
     /// Where findings are saved: JSON and a curl script each.
     #[arg(long, default_value = "cogsync-failures", value_name = "DIR")]
     pub artifacts: PathBuf,
@@ -90,6 +94,17 @@ fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> a
     Ok(())
 }
 
+/// NON-STRICT notes: one line each and the request, not saved (they fail nothing).
+fn print_notes(report: &NetFuzzReport) {
+    for note in &report.notes {
+        println!("\n{}", netfuzz::note_line(note));
+        println!(
+            "  request: {} {}",
+            note.request.method, note.request.path_and_query
+        );
+    }
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
@@ -131,6 +146,7 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
         duration: args.duration,
         iterations_max: args.iterations,
         run_id,
+        strict: args.strict,
     };
     let mut progress = |p: Progress| {
         if p.iterations.is_multiple_of(1000) {
@@ -145,6 +161,7 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
         }
     };
     let report = netfuzz::run(&target.endpoint, wall_clock(), &options, &mut progress).await?;
+    print_notes(&report);
     print_findings(&report, target.endpoint.base_url(), &args.artifacts)?;
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report).context("cannot encode the report")?;

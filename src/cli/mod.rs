@@ -82,7 +82,8 @@ enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Bench(bench::BenchArgs),
     /// Fuzz an endpoint over the network: model-checked valid traffic interleaved with
-    /// malformed requests, which must all be refused with a clean 4xx (ERR-1..3).
+    /// malformed requests, each answered as the spec allows for it (most with a clean 4xx,
+    /// ERR-1..3) and none changing data.
     #[command(after_help = EXIT_CODES_HELP)]
     Fuzz(Box<fuzz::FuzzArgs>),
 }

@@ -146,31 +146,37 @@ pub struct RawResponse {
     pub body: Vec<u8>,
 }
 
-fn encode(label: &str) -> String {
+/// A path label or query value encoded as this client sends it (VAL-2), for requests the typed
+/// API cannot express but that must still name the run's own pool, identity and dataset.
+pub fn encode_label(label: &str) -> String {
     utf8_percent_encode(label, LABEL).to_string()
 }
 
 fn dataset_path(p: &DatasetPath) -> String {
     format!(
         "/identitypools/{}/identities/{}/datasets/{}",
-        encode(&p.identity_pool_id),
-        encode(&p.identity_id),
-        encode(&p.dataset_name)
+        encode_label(&p.identity_pool_id),
+        encode_label(&p.identity_id),
+        encode_label(&p.dataset_name)
     )
 }
 
 fn identity_path(p: &IdentityPath) -> String {
     format!(
         "/identitypools/{}/identities/{}",
-        encode(&p.identity_pool_id),
-        encode(&p.identity_id)
+        encode_label(&p.identity_pool_id),
+        encode_label(&p.identity_id)
     )
 }
 
 fn with_query(path: String, params: &[(&str, Option<String>)]) -> String {
     let pairs: Vec<String> = params
         .iter()
-        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={}", encode(v))))
+        .filter_map(|(name, value)| {
+            value
+                .as_ref()
+                .map(|v| format!("{name}={}", encode_label(v)))
+        })
         .collect();
     if pairs.is_empty() {
         path

@@ -72,9 +72,16 @@ impl ErrorKind {
     /// Reads an `x-amzn-ErrorType` header or `__type` member. AWS may append `:<url>` to the
     /// header and prefix `<namespace>#` to `__type`; both decorations are ignored.
     pub fn from_type_name(raw: &str) -> Option<ErrorKind> {
-        let name = raw.split(':').next().unwrap_or(raw);
-        let name = name.rsplit('#').next().unwrap_or(name).trim();
+        let name = ErrorKind::shape_name(raw);
         ErrorKind::ALL.into_iter().find(|k| k.type_name() == name)
+    }
+
+    /// The shape name an `x-amzn-ErrorType` header or `__type` member carries, without AWS's
+    /// decorations (ERR-1): cut at the first `:`, after the last `#`, trimmed. Empty when the
+    /// header names no shape at all, whether or not the shape is one of ours.
+    pub fn shape_name(raw: &str) -> &str {
+        let name = raw.split(':').next().unwrap_or(raw);
+        name.rsplit('#').next().unwrap_or(name).trim()
     }
 
     /// Whether the service model declares this shape (the two transport kinds are ours).
@@ -128,5 +135,18 @@ mod tests {
             Some(ErrorKind::InvalidParameter)
         );
         assert_eq!(ErrorKind::from_type_name("NoSuchThing"), None);
+    }
+
+    #[test]
+    fn shape_names_are_read_without_decorations_even_when_unknown() {
+        assert_eq!(
+            ErrorKind::shape_name("ValidationException:http://internal.amazon.com/coral/x/"),
+            "ValidationException"
+        );
+        assert_eq!(
+            ErrorKind::shape_name("com.amazonaws.cognitosync#InvalidConfigurationException"),
+            "InvalidConfigurationException"
+        );
+        assert_eq!(ErrorKind::shape_name(" :http://x/"), "");
     }
 }

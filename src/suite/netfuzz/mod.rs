@@ -1,0 +1,352 @@
+//! Network fuzzing of any endpoint: valid traffic, judged by the model through a
+//! [`Session`](crate::suite::session::Session), interleaved with malformed requests judged by
+//! what the specification allows for each.
+//!
+//! Most malformed requests must be refused (ERR-1..3, VAL-1): a 4xx whose `x-amzn-ErrorType`
+//! names a shape with that very status and whose body is a JSON object with a string `message`
+//! — never a 2xx, a 5xx, a reset or a hang past the timeout. Some may also be accepted: an
+//! optional query parameter a server may ignore (SPEC §8), one of the service's other eleven
+//! operations (§10), a route outside the service. Whatever the answer, the data must not
+//! change: a ListRecords of the dataset the request aimed at must still match the model.
+//!
+//! Each oracle has a level ([`FuzzOracle::level`]): only a MUST fails the run; SHOULD and
+//! UNSTATED ones are NON-STRICT notes, findings only with `strict` (docs/spec.md, "Never fail a
+//! correct server").
+//!
+//! Everything is decided by a seeded RNG, so a run is repeatable from its seed. Findings are
+//! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
+//! same failure persists) and carried in the report with a curl reproduction.
+//!
+//! Rooms: `mutations` builds the malformed requests, `oracle` judges answers, `shrink` makes
+//! findings small, `fuzzer` runs the loop.
+
+mod fuzzer;
+mod mutations;
+mod oracle;
+mod shrink;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{RawRequest, RawResponse, Trouble};
+use crate::spec::Level;
+
+pub use fuzzer::run;
+pub use oracle::FuzzOracle;
+
+/// A session (model, transcript, identities) lives this many iterations, then a fresh one
+/// takes over: memory stays bounded and a finding never poisons later judgements.
+const EPOCH_ITERATIONS: u64 = 150;
+/// Distinct findings (and distinct notes) kept; later ones only count as occurrences.
+const FINDINGS_MAX: usize = 20;
+/// Requests one shrink may send.
+const SHRINK_BUDGET: usize = 200;
+
+const DATASET_NAMES: [&str; 3] = ["settings", "game:state", "a.b-c_d"];
+const KEYS: [&str; 9] = [
+    "a",
+    "b",
+    "highScore",
+    "key with spaces",
+    "naïve",
+    "ключ",
+    "🔑",
+    "日本語",
+    "x.y",
+];
+
+/// How one run goes.
+#[derive(Debug, Clone)]
+pub struct NetFuzzOptions {
+    pub seed: u64,
+    /// Stop generating after this long.
+    pub duration: Duration,
+    /// Stop after this many iterations, whichever comes first (for bounded tests).
+    pub iterations_max: Option<u64>,
+    /// Names the identities of the run (`us-east-1:<run_id>-…`).
+    pub run_id: u32,
+    /// Fail the run on SHOULD and UNSTATED oracles too, not only on MUST ones (`--strict`);
+    /// false by default, so that a correct server that takes an allowed branch passes.
+    pub strict: bool,
+}
+
+/// One request as saved: text when the body is UTF-8, base64 otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedRequest {
+    pub method: String,
+    pub path_and_query: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+}
+
+impl SavedRequest {
+    pub fn from_raw(raw: &RawRequest) -> SavedRequest {
+        let (body, body_base64) = match std::str::from_utf8(&raw.body) {
+            Ok(text) => (Some(text.to_owned()), None),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(&raw.body)),
+            ),
+        };
+        SavedRequest {
+            method: raw.method.clone(),
+            path_and_query: raw.path_and_query.clone(),
+            headers: raw.headers.clone(),
+            body,
+            body_base64,
+        }
+    }
+
+    pub fn to_raw(&self) -> RawRequest {
+        let body = match (&self.body, &self.body_base64) {
+            (Some(text), _) => text.clone().into_bytes(),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        RawRequest {
+            method: self.method.clone(),
+            path_and_query: self.path_and_query.clone(),
+            headers: self.headers.clone(),
+            body,
+        }
+    }
+}
+
+/// One thing the endpoint got wrong (or, as a NON-STRICT note, did otherwise than the
+/// reference), with the (shrunk) request that shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The broken oracle for people, e.g. `5xx answer to bad input (ERR-3)`.
+    pub oracle: String,
+    /// The broken oracle's permanent ID ([`FuzzOracle::id`]), e.g. `malformed.server-error`,
+    /// for tools that track findings across runs.
+    pub oracle_id: String,
+    /// How strongly the broken requirement binds: only MUST fails a run without `--strict`.
+    pub level: Level,
+    /// What was sent: a mutation name (`wrong-type:SyncCount`) or `valid:<Operation>`.
+    pub mutation: String,
+    /// The first difference or the answer that broke the oracle.
+    pub detail: String,
+    pub request: SavedRequest,
+    /// Body bytes before and after shrinking.
+    pub body_bytes_original: usize,
+    pub body_bytes_shrunk: usize,
+    /// The answer to the shrunk request, as status line, headers and body.
+    pub answer: String,
+    /// For findings in valid traffic: the transcript of the session up to the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    /// How often the same oracle broke for the same mutation during the run.
+    pub occurrences: u64,
+}
+
+impl Finding {
+    /// A shell script of the curl command that sends the shrunk request to `base_url`.
+    pub fn curl(&self, base_url: &str) -> String {
+        curl_command(base_url, &self.request.to_raw())
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetFuzzReport {
+    pub seed: u64,
+    pub endpoint: String,
+    pub iterations: u64,
+    /// HTTP requests sent, shrinking included.
+    pub requests: u64,
+    pub malformed: u64,
+    pub valid_calls: u64,
+    /// Malformed requests that could not be expressed as a URL and were not sent.
+    pub skipped: u64,
+    pub elapsed_ms: f64,
+    /// Whether SHOULD and UNSTATED oracles were findings too.
+    pub strict: bool,
+    /// Broken oracles that fail the run.
+    pub findings: Vec<Finding>,
+    /// Allowed answers other than the reference, and answers to situations the spec leaves
+    /// open (SHOULD, UNSTATED): every occurrence, reported but not failed (unless strict).
+    pub non_strict: u64,
+    /// The first occurrences of the NON-STRICT ones, as for findings.
+    pub notes: Vec<Finding>,
+}
+
+impl NetFuzzReport {
+    pub fn requests_per_sec(&self) -> f64 {
+        if self.elapsed_ms <= 0.0 {
+            return 0.0;
+        }
+        self.requests as f64 * 1000.0 / self.elapsed_ms
+    }
+
+    /// The closing line: every malformed request and valid call is one check.
+    pub fn summary_line(&self) -> String {
+        let failed: u64 = self.findings.iter().map(|f| f.occurrences).sum();
+        let checks = self.malformed + self.valid_calls;
+        format!(
+            "{} passed, {} failed, {} non-strict",
+            checks.saturating_sub(failed + self.non_strict),
+            failed,
+            self.non_strict
+        )
+    }
+}
+
+/// Progress, for a caller that prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub iterations: u64,
+    pub requests: u64,
+    pub findings: usize,
+    pub elapsed: Duration,
+}
+
+/// Why a run could not go on (not a finding).
+#[derive(Debug, thiserror::Error)]
+pub enum NetFuzzError {
+    #[error("the fuzzer is inconsistent: {0}")]
+    Harness(String),
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn describe_answer(result: &Result<RawResponse, Trouble>) -> String {
+    match result {
+        Err(trouble) => format!("(no answer: {trouble})"),
+        Ok(r) => {
+            let mut out = format!("HTTP {}\n", r.status);
+            for (name, value) in &r.headers {
+                let _ = writeln!(out, "{name}: {value}");
+            }
+            out.push('\n');
+            out.push_str(
+                &String::from_utf8_lossy(&r.body)
+                    .chars()
+                    .take(2000)
+                    .collect::<String>(),
+            );
+            out
+        }
+    }
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A curl command sending `request` byte for byte (paths as is, no globbing).
+pub fn curl_command(base_url: &str, request: &RawRequest) -> String {
+    let url = format!(
+        "{}{}",
+        base_url.trim_end_matches('/'),
+        request.path_and_query
+    );
+    let mut cmd = format!(
+        "curl -sS -i -g --path-as-is -X {} {}",
+        shell_quote(&request.method),
+        shell_quote(&url)
+    );
+    let has_content_type = header(&request.headers, "content-type").is_some();
+    for (name, value) in &request.headers {
+        let _ = write!(
+            cmd,
+            " \\\n  -H {}",
+            shell_quote(&format!("{name}: {value}"))
+        );
+    }
+    if request.body.is_empty() {
+        return format!("#!/bin/sh\n{cmd}\n");
+    }
+    if !has_content_type {
+        // Otherwise curl adds a form content type of its own.
+        cmd.push_str(" \\\n  -H 'Content-Type:'");
+    }
+    match std::str::from_utf8(&request.body) {
+        Ok(text) if !text.contains('\0') => {
+            let _ = write!(cmd, " \\\n  --data-binary {}", shell_quote(text));
+            format!("#!/bin/sh\n{cmd}\n")
+        }
+        _ => {
+            let mut escaped = String::new();
+            for &b in &request.body {
+                match b {
+                    b'%' => escaped.push_str("%%"),
+                    b'\\' => escaped.push_str("\\\\"),
+                    b'\'' => escaped.push_str("\\047"),
+                    0x20..=0x7e => escaped.push(char::from(b)),
+                    _ => {
+                        let _ = write!(escaped, "\\{b:03o}");
+                    }
+                }
+            }
+            format!("#!/bin/sh\nprintf '{escaped}' | {cmd} \\\n  --data-binary @-\n")
+        }
+    }
+}
+
+/// A one-line account of a finding for the terminal.
+pub fn finding_line(finding: &Finding) -> String {
+    let strict = if finding.level.binds() {
+        String::new()
+    } else {
+        format!(" [{}, failed by --strict]", finding.level)
+    };
+    format!(
+        "FAIL {}{strict} [{}] ×{}: {}",
+        finding.oracle, finding.mutation, finding.occurrences, finding.detail
+    )
+}
+
+/// A one-line account of a NON-STRICT note for the terminal.
+pub fn note_line(note: &Finding) -> String {
+    format!(
+        "NON-STRICT {} [{}] [{}] ×{}: {}",
+        note.oracle, note.level, note.mutation, note.occurrences, note.detail
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curl_commands_send_non_utf8_bodies_byte_for_byte() {
+        let request = RawRequest {
+            method: "POST".to_owned(),
+            path_and_query: "/p?q=1".to_owned(),
+            headers: vec![],
+            body: b"{\"a\":\"\xff'%\"}".to_vec(),
+        };
+        let script = curl_command("http://127.0.0.1:1", &request);
+        assert!(
+            script.contains(r#"printf '{"a":"\377\047%%"}'"#),
+            "{script}"
+        );
+        assert!(script.contains("--data-binary @-"), "{script}");
+        assert!(script.contains("-H 'Content-Type:'"), "{script}");
+    }
+
+    #[test]
+    fn saved_requests_keep_non_utf8_bodies() {
+        let raw = RawRequest {
+            method: "POST".to_owned(),
+            path_and_query: "/".to_owned(),
+            headers: vec![],
+            body: vec![0xff, 0x00],
+        };
+        assert_eq!(SavedRequest::from_raw(&raw).to_raw(), raw);
+    }
+}
