@@ -64,9 +64,8 @@ struct MutantsReport {
     median_shrunk_len: Option<f64>,
 }
 
-/// Runs the whole suite against a fresh embedded server with `fault`. A fault whose deviation
-/// is an allowed (non-reference) outcome of SPEC §8 is run with `--strict`: by default the suite
-/// reports it as NON-STRICT, which is a warning, not a failure.
+/// Runs the whole suite against a fresh embedded server with `fault`. Every fault is a
+/// deviation SPEC.md forbids, so a plain run (without `--strict`) must catch it.
 async fn run_against(
     fault: Option<Fault>,
     args: &MutantsArgs,
@@ -87,7 +86,7 @@ async fn run_against(
         run_id: rand::random(),
         jobs: args.jobs.max(1),
         keep: false,
-        strict: fault.is_some_and(Fault::needs_strict),
+        strict: false,
         expect_fail: Default::default(),
         fail_fast,
     };
@@ -194,13 +193,7 @@ pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
         let fault_started = Instant::now();
         let outcome = run_against(Some(fault), &args, seed, true).await?;
         let found = killer(&outcome);
-        let killed_by = found.as_ref().map(|(by, _)| {
-            if fault.needs_strict() {
-                format!("{by} (--strict)")
-            } else {
-                by.clone()
-            }
-        });
+        let killed_by = found.as_ref().map(|(by, _)| by.clone());
         let row = MutantRow {
             fault: fault.name().to_owned(),
             description: fault.description().to_owned(),

@@ -374,7 +374,6 @@ async fn removed_keys_missing_from_response() {
 
 #[tokio::test]
 async fn list_inclusive() {
-    assert!(Fault::ListInclusive.needs_strict());
     let (clean, faulty) = both(Fault::ListInclusive, async |ep| {
         ok(&ep.put("ds", "a", "1", 0).await);
         ok(&ep.put("ds", "b", "1", 0).await);
@@ -548,22 +547,6 @@ async fn identity_upper_hex_accepted() {
     .await;
     assert_eq!(clean, (400, 400, 400));
     assert_eq!(faulty, (200, 200, 400));
-}
-
-#[tokio::test]
-async fn dataset_name_colon_rejected() {
-    assert!(Fault::DatasetNameColonRejected.needs_strict());
-    let (clean, faulty) = both(Fault::DatasetNameColonRejected, async |ep| {
-        let answer = ep.list("a%3Ab", "").await;
-        (
-            answer.status,
-            answer.error_type,
-            ep.list("ab", "").await.status,
-        )
-    })
-    .await;
-    assert_eq!(clean, (200, None, 200));
-    assert_eq!(faulty, (400, Some("ValidationException".to_owned()), 200));
 }
 
 #[tokio::test]

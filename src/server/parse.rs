@@ -314,14 +314,6 @@ pub fn parse_routed_with_fault(
     let dataset = match route.dataset {
         Some(raw) => {
             let name = decode_label(raw, DatasetName::MEMBER, DATASET_NAME_PATTERN)?;
-            if fault == Some(Fault::DatasetNameColonRejected) && name.contains(':') {
-                return Err(ConstraintError::new(
-                    DatasetName::MEMBER,
-                    Rule::Pattern("[a-zA-Z0-9_.-]+"),
-                    &name,
-                )
-                .into());
-            }
             Some(DatasetName::try_from(name.as_ref())?)
         }
         None => None,
