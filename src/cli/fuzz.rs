@@ -10,7 +10,7 @@ use clap::Args;
 use super::check::{EndpointArgs, Target, parse_duration, target, wall_clock};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::client::{Endpoint, EndpointOptions};
-use crate::server::{self, Fault, ServerConfig};
+use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
 
 #[derive(Debug, Args)]
@@ -34,6 +34,10 @@ pub struct FuzzArgs {
     /// (SHOULD) and answers to situations it leaves open (UNSTATED).
     #[arg(long)]
     pub strict: bool,
+    /// Serve the embedded reference server with this allowed variant (see `cogsync mutants`),
+    /// to see that the fuzzer accepts it. Not allowed with --endpoint.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
     /// Where findings are saved: JSON and a curl script each.
     #[arg(long, default_value = "cogsync-failures", value_name = "DIR")]
     pub artifacts: PathBuf,
@@ -42,10 +46,15 @@ pub struct FuzzArgs {
     pub json: Option<PathBuf>,
 }
 
-/// The embedded reference server with `fault` injected.
-async fn faulty_target(args: &EndpointArgs, fault: Fault) -> anyhow::Result<Target> {
+/// The embedded reference server with a fault injected and/or a variant served.
+async fn deviating_target(
+    args: &EndpointArgs,
+    fault: Option<Fault>,
+    variant: Option<Variant>,
+) -> anyhow::Result<Target> {
     let config = ServerConfig {
-        fault: Some(fault),
+        fault,
+        variant,
         ..ServerConfig::default()
     };
     let running = server::spawn(([127, 0, 0, 1], 0).into(), config)
@@ -58,9 +67,32 @@ async fn faulty_target(args: &EndpointArgs, fault: Fault) -> anyhow::Result<Targ
     };
     Ok(Target {
         endpoint: Endpoint::new(&url, options)?,
-        label: format!("embedded reference server at {url} with fault {fault}"),
+        label: format!(
+            "embedded reference server at {url}{}{}",
+            fault.map_or(String::new(), |f| format!(" with fault {f}")),
+            variant.map_or(String::new(), |v| format!(" with variant {v}"))
+        ),
         embedded: Some(running),
     })
+}
+
+/// Reads an option naming a fault or a variant of the embedded server; `Err` (already
+/// reported) for an unknown name or when `--endpoint` was given too.
+fn embedded_only<T: std::str::FromStr<Err: std::fmt::Display>>(
+    option: &str,
+    value: Option<&str>,
+    endpoint: &EndpointArgs,
+) -> Result<Option<T>, ()> {
+    match value {
+        None => Ok(None),
+        Some(_) if endpoint.endpoint.is_some() => {
+            eprintln!("cogsync: {option} applies to the embedded server only, not to --endpoint");
+            Err(())
+        }
+        Some(name) => name.parse::<T>().map(Some).map_err(|e| {
+            eprintln!("cogsync: {e}");
+        }),
+    }
 }
 
 fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
@@ -115,26 +147,21 @@ fn indent(text: &str) -> String {
 pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
     let seed = args.seed.unwrap_or_else(rand::random);
     println!("cogsync fuzz: seed {seed} (repeat with --seed {seed})");
-    let fault = match &args.fault {
-        None => None,
-        Some(_) if args.endpoint.endpoint.is_some() => {
-            eprintln!("cogsync: --fault applies to the embedded server only, not to --endpoint");
-            return Ok(EXIT_USAGE);
-        }
-        Some(name) => match name.parse::<Fault>() {
-            Ok(fault) => Some(fault),
-            Err(e) => {
-                eprintln!("cogsync: {e}");
-                return Ok(EXIT_USAGE);
-            }
-        },
+    let Ok(fault) = embedded_only::<Fault>("--fault", args.fault.as_deref(), &args.endpoint) else {
+        return Ok(EXIT_USAGE);
     };
-    let target = match fault {
-        Some(fault) => faulty_target(&args.endpoint, fault).await?,
-        None => match target(&args.endpoint).await? {
+    let Ok(variant) =
+        embedded_only::<Variant>("--variant", args.variant.as_deref(), &args.endpoint)
+    else {
+        return Ok(EXIT_USAGE);
+    };
+    let target = if fault.is_some() || variant.is_some() {
+        deviating_target(&args.endpoint, fault, variant).await?
+    } else {
+        match target(&args.endpoint).await? {
             Ok(t) => t,
             Err(code) => return Ok(code),
-        },
+        }
     };
     let run_id: u32 = rand::random();
     println!("endpoint: {}", target.label);

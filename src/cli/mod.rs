@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::server::{self, Fault, ServerConfig};
+use crate::server::{self, Fault, ServerConfig, Variant};
 
 /// The command did what was asked.
 pub const EXIT_OK: u8 = 0;
@@ -62,6 +62,10 @@ enum Command {
         /// `--fault list` prints every fault's name and description.
         #[arg(long, value_name = "NAME")]
         fault: Option<String>,
+        /// Serve with one other choice the spec allows instead of the reference one, to show
+        /// the suite accepts it; `--variant list` prints every variant's name and description.
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
     ///
@@ -69,8 +73,15 @@ enum Command {
     /// model's allowed outcomes. Failures are shrunk and saved for `cogsync replay`.
     #[command(after_help = EXIT_CODES_HELP)]
     Check(Box<check::CheckArgs>),
-    /// Run `check` against the reference server with each injected fault, and report which
-    /// faults the suite catches (the mutation score). The clean server must pass in the same run.
+    /// Run `check` against the reference server with each injected fault and with each allowed
+    /// variant: every fault must be caught, every variant must pass.
+    ///
+    /// A fault run serves one deliberate bug and stops at the first failure, which kills the
+    /// fault. A variant run serves one deviation the spec allows (another choice on an AMB- row,
+    /// an error decoration ERR-1 permits, a situation the spec leaves open) and runs the whole
+    /// suite: the variant passes when nothing FAILs or ERRORs (NON-STRICT is fine), so every
+    /// failure is a false alarm the suite would raise against a correct server. The clean
+    /// server must pass in the same run.
     #[command(after_help = EXIT_CODES_HELP)]
     Mutants(mutants::MutantsArgs),
     /// List the named cases: ID, level, requirements covered, title.
@@ -110,7 +121,12 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { addr, db, fault } => serve(addr, db, fault.as_deref()).await,
+            Command::Serve {
+                addr,
+                db,
+                fault,
+                variant,
+            } => serve(addr, db, fault.as_deref(), variant.as_deref()).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Fuzz(args) => fuzz::fuzz(*args).await,
             Command::Check(args) => check::check(*args).await,
@@ -128,22 +144,59 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, db: Option<PathBuf>, fault: Option<&str>) -> anyhow::Result<u8> {
-    let fault = match fault {
-        None => None,
+/// What `--fault` or `--variant` asked for.
+enum Choice<T> {
+    /// The option was not given.
+    Absent,
+    /// `list` printed every name; nothing more to do.
+    Listed,
+    One(T),
+    /// An unknown name, already reported.
+    Unknown,
+}
+
+/// Reads a `--fault`/`--variant` value: `list` prints `all` with their descriptions.
+fn choose<T: std::str::FromStr<Err: std::fmt::Display> + Copy>(
+    value: Option<&str>,
+    all: &[T],
+    describe: impl Fn(T) -> (&'static str, &'static str),
+) -> Choice<T> {
+    match value {
+        None => Choice::Absent,
         Some("list") => {
-            for fault in Fault::ALL {
-                println!("{:<36} {}", fault.name(), fault.description());
+            for &item in all {
+                let (name, description) = describe(item);
+                say(format_args!("{name:<36} {description}"));
             }
-            return Ok(EXIT_OK);
+            Choice::Listed
         }
-        Some(name) => match name.parse::<Fault>() {
-            Ok(fault) => Some(fault),
+        Some(name) => match name.parse::<T>() {
+            Ok(item) => Choice::One(item),
             Err(e) => {
                 eprintln!("cogsync serve: {e}");
-                return Ok(EXIT_USAGE);
+                Choice::Unknown
             }
         },
+    }
+}
+
+async fn serve(
+    addr: SocketAddr,
+    db: Option<PathBuf>,
+    fault: Option<&str>,
+    variant: Option<&str>,
+) -> anyhow::Result<u8> {
+    let fault = match choose(fault, &Fault::ALL, |f| (f.name(), f.description())) {
+        Choice::Absent => None,
+        Choice::One(fault) => Some(fault),
+        Choice::Listed => return Ok(EXIT_OK),
+        Choice::Unknown => return Ok(EXIT_USAGE),
+    };
+    let variant = match choose(variant, &Variant::ALL, |v| (v.name(), v.description())) {
+        Choice::Absent => None,
+        Choice::One(variant) => Some(variant),
+        Choice::Listed => return Ok(EXIT_OK),
+        Choice::Unknown => return Ok(EXIT_USAGE),
     };
     if let Some(fault) = fault {
         say(format_args!(
@@ -152,6 +205,13 @@ async fn serve(addr: SocketAddr, db: Option<PathBuf>, fault: Option<&str>) -> an
             fault.description()
         ));
     }
+    if let Some(variant) = variant {
+        eprintln!(
+            "cogsync serve: serving allowed variant {} instead of the reference choice: {}",
+            variant.name(),
+            variant.description()
+        );
+    }
     let storage = match &db {
         Some(path) => format!("database {}", path.display()),
         None => "in memory; data is lost on exit, use --db PATH to keep it".to_owned(),
@@ -159,6 +219,7 @@ async fn serve(addr: SocketAddr, db: Option<PathBuf>, fault: Option<&str>) -> an
     let config = ServerConfig {
         db,
         fault,
+        variant,
         ..ServerConfig::default()
     };
     let running = server::spawn(addr, config)

@@ -1,5 +1,6 @@
-//! `cogsync mutants`: the suite against every injected server fault. A conformance suite is
-//! worth what it catches; this command measures it on every CI run.
+//! `cogsync mutants`: the suite against every injected server fault and every allowed variant.
+//! A conformance suite is worth what it catches (every fault killed) and what it lets through
+//! (every variant passed); this command measures both on every CI run.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,32 +12,43 @@ use serde::Serialize;
 use super::check::wall_clock;
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
-use crate::server::{self, Fault, ServerConfig};
+use crate::report::Summary;
+use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::run::{Plan, SuiteOptions, SuiteOutcome, Verdict, run_suite};
+
+/// Failing case IDs shown in the variants table; the JSON report lists all of them.
+const FAILING_IDS_SHOWN: usize = 3;
+/// Characters of a failure detail shown under the variants table.
+const DETAIL_CHARS_SHOWN: usize = 220;
 
 #[derive(Debug, Args)]
 pub struct MutantsArgs {
-    /// Run only these faults (names from `cogsync serve --fault list`).
+    /// Run only these faults and variants (names from `cogsync serve --fault list` and
+    /// `cogsync serve --variant list`).
     #[arg(long, num_args = 1.., value_name = "NAME")]
     pub only: Vec<String>,
     /// Seed of the random phase (default: random, printed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Random sequences per fault, as `check --cases`.
+    /// Random sequences per server, as `check --cases`.
     #[arg(long = "cases", default_value_t = 1000, value_name = "N")]
     pub sequences: u32,
     /// Longest random sequence, as `check --steps-max`.
     #[arg(long, default_value_t = 40, value_name = "N")]
     pub steps_max: usize,
-    /// Cases and sequences at once, as `check --jobs`.
+    /// Cases and sequences at once for the clean and the fault runs, as `check --jobs`.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub jobs: usize,
-    /// Write the table as JSON.
+    /// Cases and sequences at once for the variant runs, which are whole runs (some variants
+    /// answer slowly on purpose).
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub variant_jobs: usize,
+    /// Write both tables as JSON.
     #[arg(long, value_name = "PATH")]
     pub json: Option<std::path::PathBuf>,
 }
 
-/// One row of the table.
+/// One row of the faults table.
 #[derive(Debug, Clone, Serialize)]
 pub struct MutantRow {
     pub fault: String,
@@ -52,44 +64,82 @@ pub struct MutantRow {
     pub wall_ms: f64,
 }
 
+/// One row of the variants table.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantRow {
+    pub variant: String,
+    pub description: String,
+    pub covers: Vec<String>,
+    /// No FAIL and no ERROR in the whole run (NON-STRICT is allowed: that is the point).
+    pub passed: bool,
+    pub summary: String,
+    /// IDs of the cases (and `random`, `concurrent`) that failed or errored, in case order.
+    pub failing: Vec<String>,
+    /// `<id>: <detail>` of the first of them.
+    pub first_failure: Option<String>,
+    pub wall_ms: f64,
+}
+
 #[derive(Debug, Serialize)]
 struct MutantsReport {
     seed: u64,
+    /// The faults table.
     rows: Vec<MutantRow>,
+    variants: Vec<VariantRow>,
     clean_passed: bool,
     clean_summary: String,
     killed: usize,
     total: usize,
+    variants_passed: usize,
+    variants_total: usize,
     median_time_to_kill_ms: Option<f64>,
     median_shrunk_len: Option<f64>,
+    wall_ms: f64,
 }
 
-/// Runs the whole suite against a fresh embedded server with `fault`. A fault whose deviation
-/// is an allowed (non-reference) outcome of SPEC §8 is run with `--strict`: by default the suite
-/// reports it as NON-STRICT, which is a warning, not a failure.
+/// What one run serves: the reference server, one fault, or one variant.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Clean,
+    Fault(Fault),
+    Variant(Variant),
+}
+
+/// Runs the whole suite against a fresh embedded server. A fault run stops at the first
+/// failure (one is enough to kill it); the clean and variant runs go to the end, since every
+/// failure there is a false alarm to report.
 async fn run_against(
-    fault: Option<Fault>,
+    subject: Subject,
     args: &MutantsArgs,
     seed: u64,
-    fail_fast: bool,
 ) -> anyhow::Result<SuiteOutcome> {
+    let (fault, variant) = match subject {
+        Subject::Clean => (None, None),
+        Subject::Fault(fault) => (Some(fault), None),
+        Subject::Variant(variant) => (None, Some(variant)),
+    };
     let config = ServerConfig {
         fault,
+        variant,
         ..ServerConfig::default()
     };
     let running = server::spawn(([127, 0, 0, 1], 0).into(), config)
         .await
         .context("cannot start the embedded server")?;
     let endpoint = Endpoint::new(&running.url(), EndpointOptions::default())?;
+    let jobs = match subject {
+        Subject::Variant(_) => args.variant_jobs,
+        Subject::Clean | Subject::Fault(_) => args.jobs,
+    };
     let plan = Plan {
         endpoint,
         clock: wall_clock(),
         run_id: rand::random(),
-        jobs: args.jobs.max(1),
+        jobs: jobs.max(1),
         keep: false,
-        strict: fault.is_some_and(Fault::needs_strict),
+        strict: false,
         expect_fail: Default::default(),
-        fail_fast,
+        fail_fast: fault.is_some(),
     };
     let options = SuiteOptions {
         only: Vec::new(),
@@ -108,6 +158,61 @@ async fn run_against(
         .await
         .context("the embedded server did not stop cleanly")?;
     Ok(outcome)
+}
+
+fn summary(outcome: &SuiteOutcome) -> Summary {
+    let mut summary = Summary::default();
+    for case in &outcome.cases {
+        summary.add(case.verdict);
+    }
+    if let Some(random) = &outcome.random {
+        summary.add(random.verdict);
+    }
+    if let Some(concurrent) = &outcome.concurrent {
+        summary.add(concurrent.verdict);
+    }
+    summary
+}
+
+/// Every part of a run that failed it, in run order: (ID, why).
+fn failures(outcome: &SuiteOutcome) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = outcome
+        .cases
+        .iter()
+        .filter(|c| c.verdict.fails_run())
+        .map(|c| {
+            let why = c.detail.clone().unwrap_or_default();
+            (c.id.clone(), format!("{} {why}", c.verdict.label()))
+        })
+        .collect();
+    if let Some(random) = outcome.random.as_ref().filter(|r| r.verdict.fails_run()) {
+        let why = match (&random.failure, &random.vacuous) {
+            (Some(failure), _) => failure.reason.clone(),
+            (None, Some(vacuous)) => format!("vacuous: {vacuous}"),
+            (None, None) => String::new(),
+        };
+        found.push((
+            "random".to_owned(),
+            format!("{} {why}", random.verdict.label()),
+        ));
+    }
+    if let Some(concurrent) = outcome
+        .concurrent
+        .as_ref()
+        .filter(|c| c.verdict.fails_run())
+    {
+        let why = concurrent.violation.as_ref().map_or(String::new(), |v| {
+            format!(
+                "not linearizable: {} operations on {} devices",
+                v.operations, v.devices
+            )
+        });
+        found.push((
+            "concurrent".to_owned(),
+            format!("{} {why}", concurrent.verdict.label()),
+        ));
+    }
+    found
 }
 
 fn killer(outcome: &SuiteOutcome) -> Option<(String, usize)> {
@@ -143,33 +248,126 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     })
 }
 
-pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
-    let seed = args.seed.unwrap_or_else(rand::random);
-    let faults: Vec<Fault> = if args.only.is_empty() {
-        Fault::ALL.to_vec()
-    } else {
-        args.only
-            .iter()
-            .map(|n| n.parse::<Fault>().map_err(|e| anyhow::anyhow!("{e}")))
-            .collect::<anyhow::Result<_>>()?
+fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms / 1000.0)
+}
+
+/// One line of text, at most `chars` characters.
+fn one_line(text: &str, chars: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut shown: String = flat.chars().take(chars).collect();
+    if flat.chars().nth(chars).is_some() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+/// What `--only` names (or everything): the faults and the variants to run.
+fn selection(only: &[String]) -> anyhow::Result<(Vec<Fault>, Vec<Variant>)> {
+    if only.is_empty() {
+        return Ok((Fault::ALL.to_vec(), Variant::ALL.to_vec()));
+    }
+    let (mut faults, mut variants) = (Vec::new(), Vec::new());
+    for name in only {
+        match (name.parse::<Fault>(), name.parse::<Variant>()) {
+            (Ok(fault), _) => faults.push(fault),
+            (_, Ok(variant)) => variants.push(variant),
+            (Err(fault), Err(variant)) => {
+                anyhow::bail!("{name:?} is neither a fault nor a variant\n{fault}\n{variant}")
+            }
+        }
+    }
+    Ok((faults, variants))
+}
+
+async fn run_fault(fault: Fault, args: &MutantsArgs, seed: u64) -> anyhow::Result<MutantRow> {
+    let started = Instant::now();
+    let outcome = run_against(Subject::Fault(fault), args, seed).await?;
+    let found = killer(&outcome);
+    Ok(MutantRow {
+        fault: fault.name().to_owned(),
+        description: fault.description().to_owned(),
+        killed: found.is_some(),
+        needs_concurrency: found.is_none() && fault.needs_concurrency(),
+        killed_by: found.as_ref().map(|(by, _)| by.clone()),
+        first_failure_ms: outcome.first_failure_ms,
+        shrunk_len: found.as_ref().map(|(_, len)| *len),
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+async fn run_variant(
+    variant: Variant,
+    args: &MutantsArgs,
+    seed: u64,
+) -> anyhow::Result<VariantRow> {
+    let started = Instant::now();
+    let outcome = run_against(Subject::Variant(variant), args, seed).await?;
+    let summary = summary(&outcome);
+    let failures = failures(&outcome);
+    Ok(VariantRow {
+        variant: variant.name().to_owned(),
+        description: variant.description().to_owned(),
+        covers: variant.covers().iter().map(|&id| id.to_owned()).collect(),
+        passed: failures.is_empty() && summary.total() > 0,
+        summary: summary.line(),
+        first_failure: failures.first().map(|(id, why)| format!("{id}: {why}")),
+        failing: failures.into_iter().map(|(id, _)| id).collect(),
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+fn print_fault_row(row: &MutantRow) {
+    let verdict = match (row.killed, row.needs_concurrency) {
+        (true, _) => "killed",
+        (false, true) => "survived*",
+        (false, false) => "SURVIVED",
     };
     println!(
-        "cogsync mutants: {} fault(s), seed {seed} (repeat with --seed {seed})",
-        faults.len()
+        "{:<40} {:<9} {:<52} {:>9} {:>7}",
+        row.fault,
+        verdict,
+        row.killed_by.as_deref().unwrap_or("-"),
+        row.first_failure_ms
+            .map_or("-".to_owned(), |ms| format!("{:.2} s", ms / 1000.0)),
+        row.shrunk_len.map_or("-".to_owned(), |n| n.to_string()),
+    );
+}
+
+fn print_variant_row(row: &VariantRow) {
+    let failing = match row.failing.len() {
+        0 => "-".to_owned(),
+        n if n <= FAILING_IDS_SHOWN => row.failing.join(", "),
+        n => format!(
+            "{} (+{} more)",
+            row.failing[..FAILING_IDS_SHOWN].join(", "),
+            n - FAILING_IDS_SHOWN
+        ),
+    };
+    println!(
+        "{:<34} {:<7} {:>8}  {}",
+        row.variant,
+        if row.passed { "passed" } else { "FAILED" },
+        seconds(row.wall_ms),
+        failing
+    );
+    if let Some(first) = &row.first_failure {
+        println!("    first failure: {}", one_line(first, DETAIL_CHARS_SHOWN));
+    }
+}
+
+pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let (faults, variants) = selection(&args.only)?;
+    println!(
+        "cogsync mutants: {} fault(s), {} variant(s), seed {seed} (repeat with --seed {seed})",
+        faults.len(),
+        variants.len()
     );
 
     let started = Instant::now();
-    let clean = run_against(None, &args, seed, false).await?;
-    let mut clean_summary = crate::report::Summary::default();
-    for c in &clean.cases {
-        clean_summary.add(c.verdict);
-    }
-    if let Some(r) = &clean.random {
-        clean_summary.add(r.verdict);
-    }
-    if let Some(c) = &clean.concurrent {
-        clean_summary.add(c.verdict);
-    }
+    let clean = run_against(Subject::Clean, &args, seed).await?;
+    let clean_summary = summary(&clean);
     let clean_passed = clean_summary.success() && clean_summary.non_strict == 0;
     println!(
         "clean server: {} ({:.1} s)",
@@ -185,55 +383,42 @@ pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
         );
     }
 
-    println!(
-        "\n{:<40} {:<9} {:<52} {:>9} {:>7}",
-        "fault", "verdict", "killed by", "1st fail", "length"
-    );
     let mut rows = Vec::new();
-    for fault in faults {
-        let fault_started = Instant::now();
-        let outcome = run_against(Some(fault), &args, seed, true).await?;
-        let found = killer(&outcome);
-        let killed_by = found.as_ref().map(|(by, _)| {
-            if fault.needs_strict() {
-                format!("{by} (--strict)")
-            } else {
-                by.clone()
-            }
-        });
-        let row = MutantRow {
-            fault: fault.name().to_owned(),
-            description: fault.description().to_owned(),
-            killed: found.is_some(),
-            needs_concurrency: found.is_none() && fault.needs_concurrency(),
-            killed_by,
-            first_failure_ms: outcome.first_failure_ms,
-            shrunk_len: found.as_ref().map(|(_, len)| *len),
-            wall_ms: fault_started.elapsed().as_secs_f64() * 1000.0,
-        };
-        let verdict = match (row.killed, row.needs_concurrency) {
-            (true, _) => "killed",
-            (false, true) => "survived*",
-            (false, false) => "SURVIVED",
-        };
+    if !faults.is_empty() {
         println!(
-            "{:<40} {:<9} {:<52} {:>9} {:>7}",
-            row.fault,
-            verdict,
-            row.killed_by.as_deref().unwrap_or("-"),
-            row.first_failure_ms
-                .map_or("-".to_owned(), |ms| format!("{:.2} s", ms / 1000.0)),
-            row.shrunk_len.map_or("-".to_owned(), |n| n.to_string()),
+            "\n{:<40} {:<9} {:<52} {:>9} {:>7}",
+            "fault", "verdict", "killed by", "1st fail", "length"
         );
-        rows.push(row);
+        for fault in faults {
+            let row = run_fault(fault, &args, seed).await?;
+            print_fault_row(&row);
+            rows.push(row);
+        }
     }
+
+    let mut variant_rows = Vec::new();
+    if !variants.is_empty() {
+        println!(
+            "\n{:<34} {:<7} {:>8}  failing cases",
+            "variant", "verdict", "wall"
+        );
+        for variant in variants {
+            let row = run_variant(variant, &args, seed).await?;
+            print_variant_row(&row);
+            variant_rows.push(row);
+        }
+    }
+
     let killed = rows.iter().filter(|r| r.killed).count();
     let pending = rows.iter().filter(|r| r.needs_concurrency).count();
     let survived = rows.len() - killed - pending;
+    let variants_passed = variant_rows.iter().filter(|r| r.passed).count();
     let report = MutantsReport {
         seed,
         killed,
         total: rows.len(),
+        variants_passed,
+        variants_total: variant_rows.len(),
         median_time_to_kill_ms: median(rows.iter().filter_map(|r| r.first_failure_ms).collect()),
         median_shrunk_len: median(
             rows.iter()
@@ -243,35 +428,35 @@ pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
         clean_passed,
         clean_summary: clean_summary.line(),
         rows,
+        variants: variant_rows,
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
-    println!(
-        "\nmutation score: {killed}/{} killed ({:.0}%); median time to kill {}; median length {}",
-        report.total,
-        if report.total == 0 {
-            0.0
-        } else {
-            100.0 * killed as f64 / report.total as f64
-        },
-        report
-            .median_time_to_kill_ms
-            .map_or("-".to_owned(), |ms| format!("{:.2} s", ms / 1000.0)),
-        report
-            .median_shrunk_len
-            .map_or("-".to_owned(), |n| format!("{n} steps")),
-    );
+    if report.total > 0 {
+        println!(
+            "\nmedian time to kill {}; median length {}",
+            report
+                .median_time_to_kill_ms
+                .map_or("-".to_owned(), |ms| format!("{:.2} s", ms / 1000.0)),
+            report
+                .median_shrunk_len
+                .map_or("-".to_owned(), |n| format!("{n} steps")),
+        );
+    }
     if pending > 0 {
         println!("* survived, and only a concurrent phase can catch it: {pending} fault(s)");
     }
-    println!("total {:.1} s", started.elapsed().as_secs_f64());
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let ok = clean_passed && survived == 0;
     println!(
-        "{} passed, {} failed",
-        killed + usize::from(clean_passed),
-        survived + usize::from(!clean_passed)
+        "\nfaults killed {killed}/{}, variants passed {variants_passed}/{}, clean server {}, \
+         wall time {}",
+        report.total,
+        report.variants_total,
+        if clean_passed { "passed" } else { "FAILED" },
+        seconds(report.wall_ms)
     );
+    let ok = clean_passed && survived == 0 && variants_passed == report.variants_total;
     Ok(if ok { EXIT_OK } else { EXIT_FAILED })
 }

@@ -3,7 +3,10 @@
 //! Each fault is a small, realistic deviation from SPEC.md at one point of the reference
 //! server, written from the spec alone. `cogsync mutants` serves with each fault in turn and
 //! expects the conformance suite to catch every one, which shows the suite can see real bugs.
-//! Names are permanent: reports and CI configurations refer to them.
+//! Names are permanent: reports and CI configurations refer to them, and a retired name is
+//! never given to another fault.
+//!
+//! Retired: `dataset-name-colon-rejected` (AMB-COLON allows it), now the variant `colon-rejected`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,7 +36,6 @@ pub enum Fault {
     SessionTokenOptional,
     SessionTokenAnyDataset,
     IdentityUpperHexAccepted,
-    DatasetNameColonRejected,
     KeyLengthOffByOne,
     DatasetLimitOffByOne,
     RecordLimitOffByOne,
@@ -49,7 +51,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, in a stable order (the order `--fault list` prints).
-    pub const ALL: [Fault; 34] = [
+    pub const ALL: [Fault; 33] = [
         Fault::StaleAccepted,
         Fault::HigherAccepted,
         Fault::GreaterOrEqualAccepted,
@@ -72,7 +74,6 @@ impl Fault {
         Fault::SessionTokenOptional,
         Fault::SessionTokenAnyDataset,
         Fault::IdentityUpperHexAccepted,
-        Fault::DatasetNameColonRejected,
         Fault::KeyLengthOffByOne,
         Fault::DatasetLimitOffByOne,
         Fault::RecordLimitOffByOne,
@@ -111,7 +112,6 @@ impl Fault {
             Fault::SessionTokenOptional => "session-token-optional",
             Fault::SessionTokenAnyDataset => "session-token-any-dataset",
             Fault::IdentityUpperHexAccepted => "identity-upper-hex-accepted",
-            Fault::DatasetNameColonRejected => "dataset-name-colon-rejected",
             Fault::KeyLengthOffByOne => "key-length-off-by-one",
             Fault::DatasetLimitOffByOne => "dataset-limit-off-by-one",
             Fault::RecordLimitOffByOne => "record-limit-off-by-one",
@@ -169,7 +169,7 @@ impl Fault {
             }
             Fault::ListInclusive => {
                 "ListRecords returns records whose SyncCount is >= lastSyncCount rather than > \
-                 (LR-1; allowed as NON-STRICT by AMB-LIST-INCLUSIVE, caught only with --strict)"
+                 (LR-1)"
             }
             Fault::PagingSkipsOne => {
                 "each ListRecords NextToken points past the first record of the next page, which \
@@ -203,10 +203,6 @@ impl Fault {
             Fault::IdentityUpperHexAccepted => {
                 "upper-case hex in IdentityPoolId or IdentityId is accepted (read as lower case) \
                  instead of 400 (VAL-1)"
-            }
-            Fault::DatasetNameColonRejected => {
-                "a DatasetName with ':' is refused with 400 ValidationException (AMB-COLON allows \
-                 it as NON-STRICT; caught only with --strict)"
             }
             Fault::KeyLengthOffByOne => {
                 "a record key of exactly 1024 characters is refused with 400 (VAL-1)"
@@ -251,12 +247,6 @@ impl Fault {
     /// Whether only concurrent requests can show the fault (sequential clients cannot).
     pub fn needs_concurrency(self) -> bool {
         self == Fault::LostUpdateRace
-    }
-
-    /// Whether the deviation is an outcome SPEC.md §8 allows as NON-STRICT, so only a
-    /// `--strict` run fails on it.
-    pub fn needs_strict(self) -> bool {
-        matches!(self, Fault::ListInclusive | Fault::DatasetNameColonRejected)
     }
 }
 

@@ -3,19 +3,27 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
+use serde_json::Value;
 
 use super::fault::Fault;
 use super::ops::Service;
-use super::parse::{match_route, parse_routed_with_fault};
-use super::rejection::Rejection;
-use crate::spec::{CLIENT_CONTEXT_HEADER, CONTENT_TYPE_JSON, REQUEST_BODY_BYTES_MAX};
+use super::parse::{match_route, parse_routed_with};
+use super::rejection::{ErrorWire, Rejection};
+use super::variant::Variant;
+use crate::spec::{
+    CLIENT_CONTEXT_HEADER, CONTENT_TYPE_JSON, ErrorKind, REQUEST_BODY_BYTES_MAX, route_of,
+};
+
+/// How late every answer is under the delay-40ms variant.
+const VARIANT_DELAY: Duration = Duration::from_millis(40);
 
 /// How much of an oversized or unroutable body is read and thrown away before answering, so
 /// the client sees the answer instead of a reset connection; past this the connection is
@@ -43,16 +51,28 @@ pub async fn handle(service: &Service, request: Request) -> Response {
     if service.fault_is(Fault::ErrorTypeHeaderMissing) {
         response.headers_mut().remove(&ERROR_TYPE);
     }
+    match service.variant() {
+        // hyper ends a keep-alive connection after an answer that says so.
+        Some(Variant::ConnectionClose) => {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        Some(Variant::Delay40ms) => tokio::time::sleep(VARIANT_DELAY).await,
+        _ => {}
+    }
     response
 }
 
 async fn answer(service: &Service, request: Request) -> Response {
+    let variant = service.variant();
+    let refuse = |rejection: Rejection| error_response(rejection.wire(variant));
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let Some(route) = match_route(method, path) else {
         drain(body, DRAIN_BYTES_MAX).await;
-        return error_response(&Rejection::unknown_operation(method, path));
+        return error_response(unrouted(variant, method, path));
     };
     let declared_too_large = parts
         .headers
@@ -76,35 +96,110 @@ async fn answer(service: &Service, request: Request) -> Response {
     };
     let bytes = match bytes {
         Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
-            return error_response(&Rejection::too_large(REQUEST_BODY_BYTES_MAX));
-        }
+        Err(BodyError::TooLarge) => return refuse(too_large(variant)),
         Err(BodyError::Broken) => {
-            return error_response(&Rejection::serialization("Request body could not be read"));
+            return refuse(Rejection::serialization("Request body could not be read"));
         }
     };
     let client_context = parts
         .headers
         .get(CLIENT_CONTEXT_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let parsed = match parse_routed_with_fault(
+    let parsed = match parse_routed_with(
         route,
         parts.uri.query(),
         client_context,
         &bytes,
         service.fault(),
+        variant,
     ) {
         Ok(parsed) => parsed,
-        Err(rejection) => return error_response(&rejection),
+        Err(rejection) => return refuse(rejection),
     };
     drop(bytes);
     match service.execute(parsed) {
-        Ok(json) if service.fault_is(Fault::TimestampsAsStrings) => {
-            json_response(StatusCode::OK, timestamps_as_strings(json))
-        }
-        Ok(json) => json_response(StatusCode::OK, json),
-        Err(rejection) => error_response(&rejection),
+        Ok(json) => json_response(StatusCode::OK, success_body(service, json)),
+        Err(rejection) => refuse(rejection),
     }
+}
+
+/// Step 1's refusal: nothing of the dataset API lives at (method, path). Two variants answer
+/// as other services do: the service's other operations as not authorized, paths outside the
+/// service's route table as API Gateway does.
+fn unrouted(variant: Option<Variant>, method: &str, path: &str) -> ErrorWire {
+    match (variant, route_of(method, path)) {
+        (Some(Variant::OtherOperations403), Some(route)) if !route.modelled => Rejection::new(
+            ErrorKind::NotAuthorized,
+            format!("{} is not available on this endpoint", route.operation),
+        )
+        .wire(variant),
+        (Some(Variant::UnknownRoute403), None) => ErrorWire::missing_authentication_token(),
+        _ => Rejection::unknown_operation(method, path).wire(variant),
+    }
+}
+
+/// Step 2's refusal; the huge-body-400 variant treats the body as one it cannot read.
+fn too_large(variant: Option<Variant>) -> Rejection {
+    if variant == Some(Variant::HugeBody400) {
+        return Rejection::serialization(format!(
+            "Request body is larger than {REQUEST_BODY_BYTES_MAX} bytes"
+        ));
+    }
+    Rejection::too_large(REQUEST_BODY_BYTES_MAX)
+}
+
+/// The success body as sent: the operations' JSON, with the members the timestamps fault and
+/// the last-modified-by-absent and integer-dates variants rewrite.
+fn success_body(service: &Service, json: Vec<u8>) -> Vec<u8> {
+    let json = if service.fault_is(Fault::TimestampsAsStrings) {
+        edit_members(json, |name, member| {
+            if let Some(secs) = member.as_f64().filter(|_| name.ends_with("Date")) {
+                *member = Value::String(iso_8601(secs));
+            }
+            true
+        })
+    } else {
+        json
+    };
+    match service.variant() {
+        Some(Variant::LastModifiedByAbsent) => {
+            edit_members(json, |name, _| name != "LastModifiedBy")
+        }
+        // The client's DeviceLastModifiedDate is echoed as sent (UR-9).
+        Some(Variant::IntegerDates) => edit_members(json, |name, member| {
+            if let Some(secs) = member
+                .as_f64()
+                .filter(|_| matches!(name, "CreationDate" | "LastModifiedDate"))
+            {
+                *member = Value::from(secs.floor() as i64);
+            }
+            true
+        }),
+        _ => json,
+    }
+}
+
+/// Calls `edit(name, member)` on every object member of a JSON document, depth first;
+/// `false` drops the member.
+fn edit_members(json: Vec<u8>, edit: impl Fn(&str, &mut Value) -> bool) -> Vec<u8> {
+    fn walk(value: &mut Value, edit: &dyn Fn(&str, &mut Value) -> bool) {
+        match value {
+            Value::Object(members) => members.retain(|name, member| {
+                let keep = edit(name, member);
+                if keep {
+                    walk(member, edit);
+                }
+                keep
+            }),
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, edit)),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(&json) else {
+        return json;
+    };
+    walk(&mut value, &edit);
+    serde_json::to_vec(&value).unwrap_or(json)
 }
 
 enum BodyError {
@@ -194,45 +289,20 @@ fn json_response(status: StatusCode, json: Vec<u8>) -> Response {
     response
 }
 
-/// ERR-1: status of the shape, `x-amzn-ErrorType`, JSON body with `message` and `__type`.
-pub(crate) fn error_response(rejection: &Rejection) -> Response {
-    let status =
-        StatusCode::from_u16(rejection.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = json_response(status, rejection.body_json());
-    response.headers_mut().insert(
-        ERROR_TYPE.clone(),
-        HeaderValue::from_static(rejection.kind.type_name()),
-    );
+/// ERR-1: status of the shape, `x-amzn-ErrorType`, JSON body (see [`Rejection::wire`]).
+fn error_response(wire: ErrorWire) -> Response {
+    let status = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, wire.body);
+    let error_type = HeaderValue::from_str(&wire.error_type)
+        .unwrap_or(HeaderValue::from_static("InternalErrorException"));
+    response
+        .headers_mut()
+        .insert(ERROR_TYPE.clone(), error_type);
     response
 }
 
-/// The timestamps-as-strings fault: every date member of a success body rewritten as an
-/// ISO-8601 string (`2023-11-14T22:13:20.000Z`).
-fn timestamps_as_strings(json: Vec<u8>) -> Vec<u8> {
-    fn rewrite(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(members) => {
-                for (name, member) in members.iter_mut() {
-                    match member.as_f64() {
-                        Some(secs) if name.ends_with("Date") => {
-                            *member = serde_json::Value::String(iso_8601(secs));
-                        }
-                        _ => rewrite(member),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite),
-            _ => {}
-        }
-    }
-    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&json) else {
-        return json;
-    };
-    rewrite(&mut value);
-    serde_json::to_vec(&value).unwrap_or(json)
-}
-
-/// Epoch seconds as a UTC ISO-8601 date-time with milliseconds.
+/// The timestamps-as-strings fault's date format: epoch seconds as an ISO-8601 string
+/// (`2023-11-14T22:13:20.000Z`).
 fn iso_8601(secs: f64) -> String {
     let ms = (secs * 1000.0).round() as i64;
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));

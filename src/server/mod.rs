@@ -3,7 +3,9 @@
 //! A request goes parse → validate ([`parse`]) → check tokens, store, respond ([`Service`]).
 //! State lives in SQLite, in memory by default or in a file (`ServerConfig::db`) that survives
 //! restarts, token secret included. The behaviour is SPEC.md as fixed by
-//! `docs/reference-choices.md`; this module knows nothing of the model.
+//! `docs/reference-choices.md`; this module knows nothing of the model. A server may be asked
+//! to deviate: by one [`Fault`] (a bug the suite must catch) and by one [`Variant`] (another
+//! choice the spec allows, which the suite must accept).
 
 pub mod fault;
 mod http;
@@ -12,6 +14,7 @@ pub mod parse;
 mod rejection;
 mod store;
 mod token;
+pub mod variant;
 
 use std::future::Future;
 use std::io;
@@ -30,6 +33,7 @@ pub use self::parse::{ParsedRequest, parse_request};
 pub use self::rejection::Rejection;
 pub use self::store::Store;
 pub use self::token::TokenKeys;
+pub use self::variant::{UnknownVariant, Variant};
 
 /// How to run a reference server. Build it with [`ServerConfig::in_memory`],
 /// [`ServerConfig::with_db`] or `ServerConfig { db, ..Default::default() }`: fields may be
@@ -42,6 +46,9 @@ pub struct ServerConfig {
     pub clock: Clock,
     /// A deliberate deviation from SPEC.md, to show the suite catches it; `None` in service.
     pub fault: Option<Fault>,
+    /// A deviation from the reference choices that SPEC.md allows, to show the suite accepts
+    /// it; `None` serves the reference choices.
+    pub variant: Option<Variant>,
 }
 
 impl ServerConfig {
@@ -92,11 +99,13 @@ impl Service {
         };
         let store = Store::open(config.db.as_deref())
             .map_err(database_error)?
-            .with_fault(config.fault);
+            .with_fault(config.fault)
+            .with_variant(config.variant);
         let secret = store.token_secret().map_err(database_error)?;
         Ok(
             Service::new(store, TokenKeys::new(&secret), config.clock.clone())
-                .with_fault(config.fault),
+                .with_fault(config.fault)
+                .with_variant(config.variant),
         )
     }
 }
@@ -198,4 +207,8 @@ pub async fn serve_until(
 #[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
+mod in_process;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod variant_tests;

@@ -5,8 +5,8 @@
 //! built after the lock is released.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -16,9 +16,13 @@ use super::parse::{DatasetRef, ListDatasets, ListRecords, ParsedRequest, UpdateR
 use super::rejection::Rejection;
 use super::store::{DatasetMeta, RecordsAfter, Store};
 use super::token::{RecordsPosition, TokenKeys};
+use super::variant::Variant;
 use crate::spec::{
-    self, LIST_DATASETS_MAX_RESULTS_DEFAULT, LIST_RECORDS_MAX_RESULTS_DEFAULT, Timestamp,
+    self, ErrorKind, LIST_DATASETS_MAX_RESULTS_DEFAULT, LIST_RECORDS_MAX_RESULTS_DEFAULT, Timestamp,
 };
+
+/// The page size the pages-of-50 variant clamps an explicit `maxResults` to.
+const VARIANT_PAGE_SIZE_MAX: i32 = 50;
 
 /// Where the server reads the time from. `Manual` lets tests move time (token expiry) without
 /// waiting.
@@ -64,6 +68,9 @@ pub struct Service {
     keys: TokenKeys,
     clock: Clock,
     fault: Option<Fault>,
+    variant: Option<Variant>,
+    /// Session tokens an UpdateRecords has used, under the token-single-use variant.
+    spent_tokens: Mutex<HashSet<String>>,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Rejection> {
@@ -109,7 +116,43 @@ impl Service {
             keys,
             clock,
             fault: None,
+            variant: None,
+            spent_tokens: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The same service with an allowed variant in its own steps (the store's are set on the
+    /// store: [`Store::with_variant`]; the HTTP layer's are read from here).
+    pub fn with_variant(mut self, variant: Option<Variant>) -> Service {
+        self.variant = variant;
+        self
+    }
+
+    /// The allowed variant served, if any.
+    pub fn variant(&self) -> Option<Variant> {
+        self.variant
+    }
+
+    fn variant_is(&self, variant: Variant) -> bool {
+        self.variant == Some(variant)
+    }
+
+    /// The token-single-use variant: whether `token` was still unspent (it is spent now).
+    fn spend(&self, token: &str) -> bool {
+        self.spent_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(token.to_owned())
+    }
+
+    /// Step 5's page size, as the paging variants read `maxResults`.
+    fn page_size(&self, max_results: Option<i32>, default: i32) -> Result<usize, Rejection> {
+        let max_results = match max_results {
+            Some(n) if n < 1 && self.variant_is(Variant::MaxResultsBelowOneAsDefault) => None,
+            Some(n) if self.variant_is(Variant::PagesOf50) => Some(n.min(VARIANT_PAGE_SIZE_MAX)),
+            other => other,
+        };
+        page_size(max_results, default)
     }
 
     /// The same service with an injected fault in its own steps (the store's faults are set
@@ -172,16 +215,29 @@ impl Service {
                 })
             }
             ParsedRequest::DescribeIdentityUsage(i) => {
-                let usage = self.store.identity_usage(&i)?.ok_or_else(|| {
-                    Rejection::not_found(format!("Identity {} has no usage", i.identity))
-                })?;
+                let (last_modified_date, dataset_count, data_storage) =
+                    match self.store.identity_usage(&i)? {
+                        Some(usage) => (
+                            Some(seconds(usage.last_modified_ms)),
+                            usage.dataset_count,
+                            usage.data_storage,
+                        ),
+                        // Never modified, so no date to give.
+                        None if self.variant_is(Variant::UnknownIdentityZeros) => (None, 0, 0),
+                        None => {
+                            return Err(Rejection::not_found(format!(
+                                "Identity {} has no usage",
+                                i.identity
+                            )));
+                        }
+                    };
                 to_json(&spec::DescribeIdentityUsageResponse {
                     identity_usage: Some(spec::IdentityUsage {
                         identity_id: Some(i.identity.into_string()),
                         identity_pool_id: Some(i.pool.into_string()),
-                        last_modified_date: Some(seconds(usage.last_modified_ms)),
-                        dataset_count: Some(i32::try_from(usage.dataset_count).unwrap_or(i32::MAX)),
-                        data_storage: Some(usage.data_storage),
+                        last_modified_date,
+                        dataset_count: Some(i32::try_from(dataset_count).unwrap_or(i32::MAX)),
+                        data_storage: Some(data_storage),
                     }),
                 })
             }
@@ -190,6 +246,10 @@ impl Service {
 
     fn update_records(&self, request: UpdateRecords) -> Result<Vec<u8>, Rejection> {
         let now_ms = self.clock.now_ms();
+        if self.variant_is(Variant::ConflictBeforeToken) {
+            self.store
+                .check_conflicts(&request.dataset, &request.patches)?;
+        }
         let binding = self.session_binding(&request.dataset);
         if !self
             .keys
@@ -198,16 +258,31 @@ impl Service {
         {
             return Err(Rejection::invalid_session_token());
         }
+        if self.variant_is(Variant::TokenSingleUse) && !self.spend(&request.sync_session_token) {
+            return Err(Rejection::invalid_parameter(
+                "SyncSessionToken has been used already",
+            ));
+        }
         let mut seen = HashSet::with_capacity(request.patches.len());
         for patch in &request.patches {
             if !seen.insert(patch.key.as_str()) {
-                return Err(Rejection::invalid_parameter(format!(
-                    "Duplicate key in RecordPatches: {}",
-                    patch.key
-                )));
+                let kind = match self.variant {
+                    Some(Variant::DupKeyAppliedInOrder) => continue,
+                    Some(Variant::DupKeyValidation) => ErrorKind::Validation,
+                    _ => ErrorKind::InvalidParameter,
+                };
+                return Err(Rejection::new(
+                    kind,
+                    format!("Duplicate key in RecordPatches: {}", patch.key),
+                ));
             }
         }
         if request.patches.is_empty() {
+            if self.variant_is(Variant::EmptyPatchesRejected) {
+                return Err(Rejection::invalid_parameter(
+                    "RecordPatches must hold at least one patch",
+                ));
+            }
             return to_json(&spec::UpdateRecordsResponse {
                 records: Some(Vec::new()),
             });
@@ -257,27 +332,34 @@ impl Service {
         let now_ms = self.clock.now_ms();
         let binding = dataset_binding(&request.dataset);
         let session_binding = self.session_binding(&request.dataset);
-        let page = page_size(request.max_results, LIST_RECORDS_MAX_RESULTS_DEFAULT)?;
+        let page = self.page_size(request.max_results, LIST_RECORDS_MAX_RESULTS_DEFAULT)?;
         let page = if self.fault_is(Fault::MaxResultsIgnored) {
             usize::MAX - 1
         } else {
             page
         };
-        let last_sync_count = request.last_sync_count.unwrap_or(0);
+        let mut last_sync_count = request.last_sync_count.unwrap_or(0);
         if last_sync_count < 0 {
-            return Err(Rejection::invalid_parameter(format!(
-                "lastSyncCount must be greater than or equal to 0, not {last_sync_count}"
-            )));
+            if !self.variant_is(Variant::NegativeLastSyncCountAsZero) {
+                return Err(Rejection::invalid_parameter(format!(
+                    "lastSyncCount must be greater than or equal to 0, not {last_sync_count}"
+                )));
+            }
+            last_sync_count = 0;
         }
         let position = match &request.next_token {
-            Some(token) => Some(
-                self.keys
-                    .check_records_page(token, binding, last_sync_count)
-                    .ok_or_else(Rejection::invalid_next_token)?,
-            ),
+            Some(token) => match self
+                .keys
+                .check_records_page(token, binding, last_sync_count)
+            {
+                Some(position) => Some(position),
+                None if self.variant_is(Variant::GarbageNextTokenFirstPage) => None,
+                None => return Err(Rejection::invalid_next_token()),
+            },
             None => None,
         };
         if let Some(token) = &request.sync_session_token
+            && !self.variant_is(Variant::ListTokenIgnored)
             && !self
                 .keys
                 .check_session(token, session_binding, now_secs(now_ms))
@@ -310,11 +392,21 @@ impl Service {
         } else {
             None
         };
-        let deleted_after = last_sync_count > 0
+        let mut deleted_after = last_sync_count > 0
             && found
                 .deleted_count
                 .is_some_and(|deleted| deleted >= last_sync_count);
-        let count = i32::try_from(found.records.len()).unwrap_or(i32::MAX);
+        // AMB-DELETE-FLAG: a deleted dataset may be told by either member alone.
+        match self.variant {
+            Some(Variant::DeletedExistsFalseOnly) if !found.exists => deleted_after = false,
+            Some(Variant::DeletedFlagExistsTrue) if deleted_after => found.exists = true,
+            _ => {}
+        }
+        let count = found.total.unwrap_or(found.records.len() as i64);
+        let count = i32::try_from(count).unwrap_or(i32::MAX);
+        if self.variant_is(Variant::ListsReverseOrder) {
+            found.records.reverse();
+        }
         let records = found
             .records
             .into_iter()
@@ -343,26 +435,31 @@ impl Service {
     fn list_datasets(&self, request: ListDatasets) -> Result<Vec<u8>, Rejection> {
         let identity = &request.identity;
         let binding = [identity.pool.as_str(), identity.identity.as_str()];
-        let page = page_size(request.max_results, LIST_DATASETS_MAX_RESULTS_DEFAULT)?;
+        let page = self.page_size(request.max_results, LIST_DATASETS_MAX_RESULTS_DEFAULT)?;
         let after = match &request.next_token {
-            Some(token) => Some(
-                self.keys
-                    .check_datasets_page(token, binding)
-                    .ok_or_else(Rejection::invalid_next_token)?,
-            ),
+            Some(token) => match self.keys.check_datasets_page(token, binding) {
+                Some(after) => Some(after),
+                None if self.variant_is(Variant::GarbageNextTokenFirstPage) => None,
+                None => return Err(Rejection::invalid_next_token()),
+            },
             None => None,
         };
-        let mut found = self.store.list_datasets(identity, after.as_deref(), page)?;
-        let next_token = if found.len() > page {
-            found.truncate(page);
-            found
+        let found = self.store.list_datasets(identity, after.as_deref(), page)?;
+        let mut datasets = found.datasets;
+        let next_token = if datasets.len() > page {
+            datasets.truncate(page);
+            datasets
                 .last()
                 .map(|last| self.keys.issue_datasets_page(binding, &last.name))
         } else {
             None
         };
-        let count = i32::try_from(found.len()).unwrap_or(i32::MAX);
-        let datasets = found
+        let count = found.total.unwrap_or(datasets.len() as i64);
+        let count = i32::try_from(count).unwrap_or(i32::MAX);
+        if self.variant_is(Variant::ListsReverseOrder) {
+            datasets.reverse();
+        }
+        let datasets = datasets
             .into_iter()
             .map(|meta| wire_dataset(identity.identity.as_str(), meta))
             .collect();

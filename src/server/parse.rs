@@ -14,9 +14,10 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
 use super::fault::Fault;
 use super::rejection::Rejection;
+use super::variant::Variant;
 use crate::spec::{
     self, CLIENT_CONTEXT_HEADER, ConstraintError, DATASET_NAME_PATTERN, DatasetName, DeviceId,
-    IDENTITY_PATTERN, IdentityId, IdentityPoolId, Operation, RECORD_KEY_LEN_MAX,
+    ErrorKind, IDENTITY_PATTERN, IdentityId, IdentityPoolId, Operation, RECORD_KEY_LEN_MAX,
     REQUEST_BODY_BYTES_MAX, RecordKey, Rule, validate_record_value,
 };
 
@@ -279,16 +280,18 @@ pub fn parse_routed(
     client_context: Option<String>,
     body: &[u8],
 ) -> Result<ParsedRequest, Rejection> {
-    parse_routed_with_fault(route, raw_query, client_context, body, None)
+    parse_routed_with(route, raw_query, client_context, body, None, None)
 }
 
-/// [`parse_routed`] with the parser's injected faults (validation and the missing token).
-pub fn parse_routed_with_fault(
+/// [`parse_routed`] with the parser's injected faults (validation and the missing token) and
+/// allowed variants (the colon, bad query parameters, a remove's Value).
+pub fn parse_routed_with(
     route: RouteMatch<'_>,
     raw_query: Option<&str>,
     client_context: Option<String>,
     body: &[u8],
     fault: Option<Fault>,
+    variant: Option<Variant>,
 ) -> Result<ParsedRequest, Rejection> {
     // Step 3: everything that is a matter of reading the shape.
     let update_body = if route.operation == OperationName::UpdateRecords {
@@ -298,9 +301,10 @@ pub fn parse_routed_with_fault(
         None
     };
     let query = match route.operation {
-        OperationName::ListRecords | OperationName::ListDatasets => {
-            read_query(raw_query.unwrap_or(""))?
-        }
+        OperationName::ListRecords | OperationName::ListDatasets => read_query(
+            raw_query.unwrap_or(""),
+            variant == Some(Variant::BadQueryIgnored),
+        )?,
         _ => Query::default(),
     };
 
@@ -314,7 +318,7 @@ pub fn parse_routed_with_fault(
     let dataset = match route.dataset {
         Some(raw) => {
             let name = decode_label(raw, DatasetName::MEMBER, DATASET_NAME_PATTERN)?;
-            if fault == Some(Fault::DatasetNameColonRejected) && name.contains(':') {
+            if variant == Some(Variant::ColonRejected) && name.contains(':') {
                 return Err(ConstraintError::new(
                     DatasetName::MEMBER,
                     Rule::Pattern("[a-zA-Z0-9_.-]+"),
@@ -359,6 +363,7 @@ pub fn parse_routed_with_fault(
                         client_context,
                         body,
                         fault,
+                        variant,
                     )?)
                 }
                 OperationName::ListDatasets | OperationName::DescribeIdentityUsage => {
@@ -406,19 +411,23 @@ struct Query {
 }
 
 /// Reads the query string. Only `%XX` is decoded (`+` is a plus sign in AWS query encoding);
-/// the first occurrence of a parameter wins.
-fn read_query(raw: &str) -> Result<Query, Rejection> {
+/// the first occurrence of a parameter wins. With `ignore_bad` (the bad-query-ignored variant)
+/// a value with malformed `%` escapes, or a number that cannot be read, counts as absent.
+fn read_query(raw: &str, ignore_bad: bool) -> Result<Query, Rejection> {
     let mut query = Query::default();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = percent_decode_str(name).decode_utf8_lossy();
+        if ignore_bad && !well_encoded(value) {
+            continue;
+        }
         let value = || percent_decode_str(value).decode_utf8_lossy();
         match name.as_ref() {
             "lastSyncCount" if query.last_sync_count.is_none() => {
-                query.last_sync_count = Some(read_number(&name, &value())?);
+                query.last_sync_count = read_optional_number(&name, &value(), ignore_bad)?;
             }
             "maxResults" if query.max_results.is_none() => {
-                query.max_results = Some(read_number(&name, &value())?);
+                query.max_results = read_optional_number(&name, &value(), ignore_bad)?;
             }
             "nextToken" if query.next_token.is_none() => {
                 query.next_token = Some(value().into_owned());
@@ -430,6 +439,32 @@ fn read_query(raw: &str) -> Result<Query, Rejection> {
         }
     }
     Ok(query)
+}
+
+/// Whether every `%` of a raw query value starts a `%XX` escape and the decoded bytes are
+/// UTF-8.
+fn well_encoded(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let escapes_ok = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    escapes_ok && percent_decode_str(raw).decode_utf8().is_ok()
+}
+
+/// A number parameter, or `None` when it cannot be read and `ignore_bad` says to ignore it.
+fn read_optional_number<T: std::str::FromStr>(
+    name: &str,
+    value: &str,
+    ignore_bad: bool,
+) -> Result<Option<T>, Rejection> {
+    match read_number(name, value) {
+        Ok(number) => Ok(Some(number)),
+        Err(_) if ignore_bad => Ok(None),
+        Err(rejection) => Err(rejection),
+    }
 }
 
 fn read_number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, Rejection> {
@@ -620,6 +655,19 @@ impl<'de> de::Deserialize<'de> for RawPatch {
     }
 }
 
+/// The remove-value-rejected variant's refusal: a constraint the service model does not state,
+/// worded like the ones it does.
+fn remove_with_value(value: &str) -> Rejection {
+    let shown = ConstraintError::new("Value", Rule::Required, value).value;
+    Rejection::new(
+        ErrorKind::Validation,
+        format!(
+            "1 validation error detected: Value '{shown}' at 'Value' failed to satisfy \
+             constraint: Member must be null when Op is remove"
+        ),
+    )
+}
+
 /// Step 4 for the UpdateRecords body, in the reference order: DeviceId, then each patch's Op,
 /// Key, SyncCount presence and Value, then SyncSessionToken presence.
 fn validate_update(
@@ -627,6 +675,7 @@ fn validate_update(
     client_context: Option<String>,
     body: RawBody,
     fault: Option<Fault>,
+    variant: Option<Variant>,
 ) -> Result<UpdateRecords, Rejection> {
     let device_id = body.device_id.map(DeviceId::try_from).transpose()?;
     let raw_patches = body.record_patches.unwrap_or_default();
@@ -661,7 +710,12 @@ fn validate_update(
                 }
                 None => return Err(ConstraintError::required("Value").into()),
             },
-            Operation::Remove => None,
+            Operation::Remove => match raw.value {
+                Some(value) if variant == Some(Variant::RemoveValueRejected) => {
+                    return Err(remove_with_value(&value));
+                }
+                _ => None,
+            },
         };
         patches.push(Patch {
             op,

@@ -1,9 +1,38 @@
 //! Rejections: every way the reference server refuses a request, with its shape and message.
 //!
-//! A [`Rejection`] is the only thing that becomes an error answer, so the status, the
-//! `x-amzn-ErrorType` header and the JSON body are decided here and nowhere else (ERR-1, ERR-2).
+//! A [`Rejection`] becomes an error answer through [`Rejection::wire`], so the status, the
+//! `x-amzn-ErrorType` header and the JSON body are decided here and nowhere else (ERR-1, ERR-2),
+//! including the decorations the error variants choose.
 
+use super::variant::Variant;
 use crate::spec::{ConstraintError, ErrorKind};
+
+/// What AWS's own services append to `x-amzn-ErrorType` (ERR-1 allows a suffix after `:`).
+const ERROR_TYPE_SUFFIX: &str = "http://internal.amazon.com/coral/com.amazon.coral.validate/";
+/// The service's Smithy namespace, which other AWS services put before `#` in `__type`.
+const TYPE_NAMESPACE: &str = "com.amazonaws.cognitosync";
+
+/// An error answer as it goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorWire {
+    pub status: u16,
+    /// The `x-amzn-ErrorType` header.
+    pub error_type: String,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+impl ErrorWire {
+    /// What API-Gateway-fronted services answer to a path they do not route (the
+    /// unknown-route-403 variant): not a shape of this service, so not a [`Rejection`].
+    pub fn missing_authentication_token() -> ErrorWire {
+        ErrorWire {
+            status: 403,
+            error_type: "MissingAuthenticationTokenException".to_owned(),
+            body: br#"{"message":"Missing Authentication Token"}"#.to_vec(),
+        }
+    }
+}
 
 /// A refused request: the error shape and the message sent to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,14 +107,35 @@ impl Rejection {
         Rejection::new(ErrorKind::InternalError, message)
     }
 
-    /// The JSON error body `{"message": ..., "__type": ...}`.
-    pub fn body_json(&self) -> Vec<u8> {
+    /// The answer as sent: status of the shape, `x-amzn-ErrorType: <Shape>` and
+    /// `{"message", "__type": "<Shape>"}`, as decorated by the error variants.
+    pub fn wire(&self, variant: Option<Variant>) -> ErrorWire {
+        let kind = match self.kind {
+            ErrorKind::Validation if variant == Some(Variant::ValidationAsInvalidParameter) => {
+                ErrorKind::InvalidParameter
+            }
+            kind => kind,
+        };
+        let shape = kind.type_name();
+        let error_type = match variant {
+            Some(Variant::ErrorTypeWithSuffix) => format!("{shape}:{ERROR_TYPE_SUFFIX}"),
+            _ => shape.to_owned(),
+        };
+        let type_name = match variant {
+            Some(Variant::ErrorBodyWithType) => format!("{TYPE_NAMESPACE}#{shape}"),
+            _ => shape.to_owned(),
+        };
         let body = crate::spec::ErrorBody {
             message: Some(self.message.clone()),
-            type_name: Some(self.kind.type_name().to_owned()),
+            type_name: Some(type_name),
         };
-        // An ErrorBody of two strings always serializes; the fallback only satisfies the type.
-        serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec())
+        ErrorWire {
+            status: kind.status(),
+            error_type,
+            // An ErrorBody of two strings always serializes; the fallback only satisfies the
+            // type.
+            body: serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()),
+        }
     }
 }
 

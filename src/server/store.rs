@@ -4,8 +4,10 @@
 //! conflicts and limits *and* writes, so concurrent writers can never lose an update and a
 //! rejected request changes nothing (UR-3, ERR-3). Critical sections are a handful of
 //! cached statements; no JSON is built and no `.await` happens while the lock is held.
-//! Injected faults ([`Fault`]) are switched at the point where each one deviates.
+//! Injected faults ([`Fault`]) and allowed variants ([`Variant`]) are switched at the point
+//! where each one deviates.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -15,11 +17,13 @@ use super::fault::Fault;
 use super::parse::{DatasetRef, IdentityRef, Patch};
 use super::rejection::Rejection;
 use super::token::SECRET_LEN;
+use super::variant::Variant;
 use crate::spec::{DATASET_BYTES_MAX, DATASETS_PER_IDENTITY_MAX, RECORDS_PER_DATASET_MAX};
 
 /// The schema. `datasets` rows are never deleted: a DeleteDataset clears `live` and keeps
 /// `sync_count`, so a re-created dataset continues above the old count (AMB-RECREATE-COUNT)
-/// and `deleted_count` tells ListRecords whether a caller's copy predates the delete.
+/// and `deleted_count` (the highest count before the latest delete) tells ListRecords whether
+/// a caller's copy predates the delete.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
@@ -92,10 +96,32 @@ pub struct RecordsPage {
     /// 0 when the dataset does not exist (LR-2).
     pub sync_count: i64,
     pub last_modified_by: Option<String>,
-    /// The count at the latest delete, if the dataset was ever deleted.
+    /// The highest count before the latest delete, if the dataset was ever deleted.
     pub deleted_count: Option<i64>,
     /// Up to `limit + 1` records, so the caller knows whether another page follows.
     pub records: Vec<StoredRecord>,
+    /// Records matching on all pages; counted only under the count-is-total variant.
+    pub total: Option<i64>,
+}
+
+/// What ListDatasets reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetsPage {
+    /// Up to `limit + 1` live datasets, so the caller knows whether another page follows.
+    pub datasets: Vec<DatasetMeta>,
+    /// Live datasets on all pages; counted only under the count-is-total variant.
+    pub total: Option<i64>,
+}
+
+/// A patched key's state before a patch: as stored, or as an earlier patch of the same request
+/// left it (two patches of one key are applied in order under the dup-key-applied-in-order
+/// variant).
+#[derive(Debug, Clone, Copy)]
+enum KeyState {
+    Absent,
+    Tombstone,
+    /// A live record and its LIM-3 bytes.
+    Live(i64),
 }
 
 /// An identity's usage across its live datasets.
@@ -119,13 +145,16 @@ pub struct Store {
     conn: Mutex<Connection>,
     persistent: bool,
     fault: Option<Fault>,
+    variant: Option<Variant>,
 }
 
 /// How much of an UpdateRecords one lock section does. Always [`Section::Whole`], except
-/// under the lost-update-race fault, which splits the check from the write.
+/// under the lost-update-race fault, which splits the check from the write, and the
+/// conflict-before-token variant, which checks conflicts alone first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Whole,
+    ConflictsOnly,
     CheckOnly,
     WriteUnchecked,
 }
@@ -164,7 +193,19 @@ impl Store {
             conn: Mutex::new(conn),
             persistent: path.is_some(),
             fault: None,
+            variant: None,
         })
+    }
+
+    /// The same store with an allowed variant (see [`Variant`]); `None` keeps the reference
+    /// choices.
+    pub fn with_variant(mut self, variant: Option<Variant>) -> Store {
+        self.variant = variant;
+        self
+    }
+
+    fn variant_is(&self, variant: Variant) -> bool {
+        self.variant == Some(variant)
     }
 
     /// The same store with an injected fault (see [`Fault`]); `None` keeps it correct.
@@ -202,9 +243,24 @@ impl Store {
         Ok(stored.try_into().unwrap_or(fresh))
     }
 
+    /// Step 6 alone, changing nothing: the conflict-before-token variant's first check.
+    pub fn check_conflicts(
+        &self,
+        dataset: &DatasetRef,
+        patches: &[Patch],
+    ) -> Result<(), Rejection> {
+        if patches.is_empty() {
+            return Ok(());
+        }
+        let conn = self.lock();
+        self.update_records_locked(&conn, dataset, "", patches, 0, Section::ConflictsOnly)
+            .map(|_| ())
+    }
+
     /// UpdateRecords steps 6–7 and the write, atomically. Returns the new dataset count; every
-    /// patched key now has it as its SyncCount (DATA-3). `patches` must be non-empty and free
-    /// of duplicate keys.
+    /// patched key now has it as its SyncCount (DATA-3). `patches` must be non-empty; two
+    /// patches of one key are applied in order, both checked against the count before the
+    /// request.
     pub fn update_records(
         &self,
         dataset: &DatasetRef,
@@ -286,6 +342,20 @@ impl Store {
         // Under the partial-batch fault: the conflict answered after the patches before it.
         let mut partial_batch_conflict = None;
         let mut patches = patches;
+        // Tombstones and their keys' bytes, kept only for the tombstones-count-toward-limits
+        // variant.
+        let (mut tombstones, mut tombstone_bytes) = match live_id {
+            Some(id) if self.variant_is(Variant::TombstonesCountTowardLimits) => tx
+                .prepare_cached(
+                    "SELECT count(*), coalesce(sum(length(CAST(key AS BLOB))), 0) FROM records
+                     WHERE dataset_id = ?1 AND value IS NULL",
+                )?
+                .query_row(params![id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?,
+            _ => (0, 0),
+        };
+        let mut earlier: HashMap<&str, KeyState> = HashMap::new();
 
         // Step 6: conflicts, first patch in request order (UR-2, UR-4).
         {
@@ -320,16 +390,50 @@ impl Store {
                     }
                     return Err(conflict);
                 }
-                if let Some((_, bytes, true)) = old {
-                    num_records -= 1;
-                    data_storage -= bytes;
+                let key = patch.key.as_str();
+                let key_bytes = i64::try_from(key.len()).unwrap_or(i64::MAX);
+                let before = earlier.get(key).copied().unwrap_or(match old {
+                    Some((_, bytes, true)) => KeyState::Live(bytes),
+                    Some((_, _, false)) => KeyState::Tombstone,
+                    None => KeyState::Absent,
+                });
+                match before {
+                    KeyState::Live(bytes) => {
+                        num_records -= 1;
+                        data_storage -= bytes;
+                    }
+                    KeyState::Tombstone => {
+                        tombstones -= 1;
+                        tombstone_bytes -= key_bytes;
+                    }
+                    KeyState::Absent => {}
                 }
-                if let Some(value) = &patch.value {
-                    num_records += 1;
-                    data_storage += self.live_bytes(patch.key.as_str(), value);
-                }
+                let after = match &patch.value {
+                    Some(value) => {
+                        let bytes = self.live_bytes(key, value);
+                        num_records += 1;
+                        data_storage += bytes;
+                        KeyState::Live(bytes)
+                    }
+                    None => {
+                        tombstones += 1;
+                        tombstone_bytes += key_bytes;
+                        KeyState::Tombstone
+                    }
+                };
+                earlier.insert(key, after);
             }
         }
+        if section == Section::ConflictsOnly {
+            return Ok(0);
+        }
+        // AMB-TOMBSTONE-LIMIT: whether tombstones count toward LIM-2 and LIM-3.
+        let (limit_records, limit_bytes) = if self.variant_is(Variant::TombstonesCountTowardLimits)
+        {
+            (num_records + tombstones, data_storage + tombstone_bytes)
+        } else {
+            (num_records, data_storage)
+        };
 
         // Step 7: limits, judged on the state the request would produce.
         if live_id.is_none() {
@@ -348,15 +452,15 @@ impl Store {
                 )));
             }
         }
-        if num_records > RECORDS_PER_DATASET_MAX as i64
+        if limit_records > RECORDS_PER_DATASET_MAX as i64
             && !(self.fault_is(Fault::RecordLimitOffByOne)
-                && num_records == RECORDS_PER_DATASET_MAX as i64 + 1)
+                && limit_records == RECORDS_PER_DATASET_MAX as i64 + 1)
         {
             return Err(Rejection::limit_exceeded(format!(
                 "Record limit exceeded: a dataset may have at most {RECORDS_PER_DATASET_MAX} records"
             )));
         }
-        if data_storage > DATASET_BYTES_MAX as i64 {
+        if limit_bytes > DATASET_BYTES_MAX as i64 {
             return Err(Rejection::limit_exceeded(format!(
                 "Storage limit exceeded: a dataset may hold at most {DATASET_BYTES_MAX} bytes"
             )));
@@ -366,8 +470,13 @@ impl Store {
             return Ok(0);
         }
 
-        // The write.
-        let old_count = row.map_or(0, |(_, count, _, _, _)| count);
+        // The write. AMB-RECREATE-COUNT: a re-created dataset continues above its old count, or
+        // restarts at 1 under the recreate-count-restarts variant.
+        let old_count = match row {
+            Some((_, _, false, _, _)) if self.variant_is(Variant::RecreateCountRestarts) => 0,
+            Some((_, count, _, _, _)) => count,
+            None => 0,
+        };
         let new_count = old_count
             .checked_add(1)
             .ok_or_else(|| Rejection::internal("dataset SyncCount overflow"))?;
@@ -533,18 +642,34 @@ impl Store {
             )
             .optional()?;
         let Some((id, sync_count, true, last_modified_by, deleted_count)) = row else {
+            let deleted_count = row.as_ref().and_then(|r| r.4);
+            // Not a count this dataset ever had.
+            if self.variant_is(Variant::BeyondOnMissingRejected)
+                && last_sync_count > deleted_count.unwrap_or(0)
+            {
+                return Err(no_such_sync_count(last_sync_count));
+            }
             return Ok(RecordsPage {
                 exists: self.fault_is(Fault::DatasetExistsTrueWhenUnwritten) && row.is_none(),
                 sync_count: 0,
                 last_modified_by: None,
-                deleted_count: row.and_then(|r| r.4),
+                deleted_count,
                 records: Vec::new(),
+                total: None,
             });
         };
+        // With a restarted counter, an N from before the latest delete names nothing of the
+        // new incarnation: the caller gets all of it (DS-4).
+        let last_sync_count = if self.variant_is(Variant::RecreateCountRestarts)
+            && last_sync_count > 0
+            && deleted_count.is_some_and(|deleted| last_sync_count <= deleted)
+        {
+            0
+        } else {
+            last_sync_count
+        };
         if last_sync_count > sync_count && !self.fault_is(Fault::LastSyncCountAheadAccepted) {
-            return Err(Rejection::invalid_parameter(format!(
-                "No such SyncCount: {last_sync_count} exists for this Dataset"
-            )));
+            return Err(no_such_sync_count(last_sync_count));
         }
         let after = after.unwrap_or(RecordsAfter {
             sync_count: i64::MIN,
@@ -576,12 +701,23 @@ impl Store {
                 },
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let total = if self.variant_is(Variant::CountIsTotal) {
+            Some(
+                conn.prepare_cached(
+                    "SELECT count(*) FROM records WHERE dataset_id = ?1 AND sync_count > ?2",
+                )?
+                .query_row(params![id, above], |r| r.get(0))?,
+            )
+        } else {
+            None
+        };
         Ok(RecordsPage {
             exists: true,
             sync_count,
             last_modified_by: Some(last_modified_by),
             deleted_count,
             records,
+            total,
         })
     }
 
@@ -600,7 +736,8 @@ impl Store {
         identity: &IdentityRef,
         after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<DatasetMeta>, Rejection> {
+    ) -> Result<DatasetsPage, Rejection> {
+        let (pool, identity) = (identity.pool.as_str(), identity.identity.as_str());
         let conn = self.lock();
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
         let mut stmt = conn.prepare_cached(
@@ -612,16 +749,24 @@ impl Store {
         )?;
         let rows = stmt
             .query_map(
-                params![
-                    identity.pool.as_str(),
-                    identity.identity.as_str(),
-                    after.unwrap_or(""),
-                    fetch
-                ],
+                params![pool, identity, after.unwrap_or(""), fetch],
                 meta_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        let total = if self.variant_is(Variant::CountIsTotal) {
+            Some(
+                conn.prepare_cached(
+                    "SELECT count(*) FROM datasets WHERE pool = ?1 AND identity = ?2 AND live = 1",
+                )?
+                .query_row(params![pool, identity], |r| r.get(0))?,
+            )
+        } else {
+            None
+        };
+        Ok(DatasetsPage {
+            datasets: rows,
+            total,
+        })
     }
 
     /// Deletes a live dataset's records and marks it deleted, keeping its counter. Returns the
@@ -649,9 +794,12 @@ impl Store {
                     .execute(params![id])?;
             }
         }
+        // The highest count, so that a counter that restarted after an earlier delete
+        // (AMB-RECREATE-COUNT) still recognises counts from before it.
         tx.prepare_cached(
-            "UPDATE datasets SET live = 0, deleted_count = sync_count, num_records = 0,
-                 data_storage = 0
+            "UPDATE datasets SET live = 0,
+                 deleted_count = max(coalesce(deleted_count, 0), sync_count),
+                 num_records = 0, data_storage = 0
              WHERE id = ?1",
         )?
         .execute(params![id])?;
@@ -742,6 +890,13 @@ impl Drop for ImmediateTx<'_> {
                 .and_then(|mut stmt| stmt.execute([]));
         }
     }
+}
+
+/// LR-3's refusal.
+fn no_such_sync_count(last_sync_count: i64) -> Rejection {
+    Rejection::invalid_parameter(format!(
+        "No such SyncCount: {last_sync_count} exists for this Dataset"
+    ))
 }
 
 /// LIM-3 counts UTF-8 bytes of live keys plus values.
