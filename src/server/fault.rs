@@ -47,11 +47,18 @@ pub enum Fault {
     RecordsSurviveDelete,
     DescribeAfterDelete200,
     LostUpdateRace,
+    KeysCaseFolded,
+    KeysNfcNormalized,
+    DatasetNamesCaseFolded,
+    LastModifiedIgnoresRemoves,
+    RecreateFlagMissing,
+    ListSpentTokenRejected,
+    DefaultPageSize100,
 }
 
 impl Fault {
     /// Every fault, in a stable order (the order `--fault list` prints).
-    pub const ALL: [Fault; 33] = [
+    pub const ALL: [Fault; 40] = [
         Fault::StaleAccepted,
         Fault::HigherAccepted,
         Fault::GreaterOrEqualAccepted,
@@ -85,6 +92,13 @@ impl Fault {
         Fault::RecordsSurviveDelete,
         Fault::DescribeAfterDelete200,
         Fault::LostUpdateRace,
+        Fault::KeysCaseFolded,
+        Fault::KeysNfcNormalized,
+        Fault::DatasetNamesCaseFolded,
+        Fault::LastModifiedIgnoresRemoves,
+        Fault::RecreateFlagMissing,
+        Fault::ListSpentTokenRejected,
+        Fault::DefaultPageSize100,
     ];
 
     /// The permanent kebab-case name, as given to `cogsync serve --fault`.
@@ -123,6 +137,13 @@ impl Fault {
             Fault::RecordsSurviveDelete => "records-survive-delete",
             Fault::DescribeAfterDelete200 => "describe-after-delete-200",
             Fault::LostUpdateRace => "lost-update-race",
+            Fault::KeysCaseFolded => "keys-case-folded",
+            Fault::KeysNfcNormalized => "keys-nfc-normalized",
+            Fault::DatasetNamesCaseFolded => "dataset-names-case-folded",
+            Fault::LastModifiedIgnoresRemoves => "last-modified-ignores-removes",
+            Fault::RecreateFlagMissing => "recreate-flag-missing",
+            Fault::ListSpentTokenRejected => "list-spent-token-rejected",
+            Fault::DefaultPageSize100 => "default-page-size-100",
         }
     }
 
@@ -240,6 +261,34 @@ impl Fault {
             Fault::LostUpdateRace => {
                 "UpdateRecords checks counts and writes in two lock sections, so concurrent \
                  writers of one SyncCount can all succeed (UR-2, UR-3)"
+            }
+            Fault::KeysCaseFolded => {
+                "record keys are folded to lower case, so `Score` and `score` are one record \
+                 (DATA-1)"
+            }
+            Fault::KeysNfcNormalized => {
+                "record keys are normalized to NFC (a combining acute joins its vowel), so NFD \
+                 and NFC spellings are one record (DATA-1)"
+            }
+            Fault::DatasetNamesCaseFolded => {
+                "dataset names are folded to lower case, so `Prefs` and `prefs` are one \
+                 dataset (DATA-1)"
+            }
+            Fault::LastModifiedIgnoresRemoves => {
+                "a write that only removes keys leaves the dataset's LastModifiedDate as it was \
+                 (DS-1)"
+            }
+            Fault::RecreateFlagMissing => {
+                "after a delete and a re-create, a lastSyncCount from before the delete gets no \
+                 DatasetDeletedAfterRequestedSyncCount flag (DS-4)"
+            }
+            Fault::ListSpentTokenRejected => {
+                "session tokens are single-use on ListRecords too: listing with a token an \
+                 UpdateRecords used is refused, which breaks iOS conflict retries (AMB-LIST-TOKEN)"
+            }
+            Fault::DefaultPageSize100 => {
+                "without maxResults, ListRecords serves pages of 100 records, which a client \
+                 that never follows NextToken (iOS) misses the rest of (LR-4)"
             }
         }
     }

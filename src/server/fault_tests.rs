@@ -652,3 +652,119 @@ async fn without_a_fault_the_service_reports_none() {
         Some(Fault::DoubleBump)
     );
 }
+
+#[tokio::test]
+async fn keys_case_folded() {
+    let (clean, faulty) = both(Fault::KeysCaseFolded, async |ep| {
+        ok(&ep.put("ds", "score", "1", 0).await);
+        let other = ep.put("ds", "Score", "2", 0).await.status;
+        (other, ep.keys("ds").await)
+    })
+    .await;
+    assert_eq!(clean, (200, vec!["Score".to_owned(), "score".to_owned()]));
+    assert_eq!(faulty, (409, vec!["score".to_owned()]));
+}
+
+#[tokio::test]
+async fn keys_nfc_normalized() {
+    let (clean, faulty) = both(Fault::KeysNfcNormalized, async |ep| {
+        ok(&ep.put("ds", "caf\u{e9}", "1", 0).await);
+        let other = ep.put("ds", "cafe\u{301}", "2", 0).await.status;
+        (other, ep.keys("ds").await.len())
+    })
+    .await;
+    assert_eq!(clean, (200, 2));
+    assert_eq!(faulty, (409, 1));
+}
+
+#[tokio::test]
+async fn dataset_names_case_folded() {
+    let (clean, faulty) = both(Fault::DatasetNamesCaseFolded, async |ep| {
+        ok(&ep.put("prefs", "a", "1", 0).await);
+        let other = ep.put("Prefs", "a", "2", 0).await.status;
+        let listed = ep.list_datasets("").await.body["Datasets"]
+            .as_array()
+            .map_or(0, Vec::len);
+        (other, listed)
+    })
+    .await;
+    assert_eq!(clean, (200, 2));
+    assert_eq!(faulty, (409, 1));
+}
+
+#[tokio::test]
+async fn last_modified_ignores_removes() {
+    let scenario = async |fault: Option<Fault>| {
+        let (clock, now) = super::Clock::manual(1_700_000_000_000);
+        let ep = super::in_process::endpoint(&ServerConfig {
+            fault,
+            clock,
+            ..ServerConfig::default()
+        });
+        ok(&ep.put("ds", "a", "1", 0).await);
+        ok(&ep.put("ds", "b", "1", 0).await);
+        let describe = async || {
+            ep.call("GET", &dataset_path("ds"), None).await.body["Dataset"]["LastModifiedDate"]
+                .as_f64()
+                .expect("date")
+        };
+        let before = describe().await;
+        now.fetch_add(5_000, std::sync::atomic::Ordering::SeqCst);
+        ok(&ep.update("ds", json!([remove("a", 1)])).await);
+        describe().await - before
+    };
+    assert_eq!(scenario(None).await, 5.0);
+    assert_eq!(scenario(Some(Fault::LastModifiedIgnoresRemoves)).await, 0.0);
+}
+
+#[tokio::test]
+async fn recreate_flag_missing() {
+    let (clean, faulty) = both(Fault::RecreateFlagMissing, async |ep| {
+        ok(&ep.put("ds", "a", "1", 0).await);
+        ok(&ep.put("ds", "b", "1", 0).await);
+        ok(&ep.delete("ds").await);
+        let deleted =
+            ep.list("ds", "lastSyncCount=2").await.body["DatasetDeletedAfterRequestedSyncCount"]
+                .clone();
+        ok(&ep.put("ds", "x", "1", 0).await);
+        let recreated =
+            ep.list("ds", "lastSyncCount=2").await.body["DatasetDeletedAfterRequestedSyncCount"]
+                .clone();
+        (deleted, recreated)
+    })
+    .await;
+    assert_eq!(clean, (json!(true), json!(true)));
+    assert_eq!(faulty, (json!(true), json!(false)));
+}
+
+#[tokio::test]
+async fn list_spent_token_rejected() {
+    let (clean, faulty) = both(Fault::ListSpentTokenRejected, async |ep| {
+        let token = ep.token("ds").await;
+        ok(&ep
+            .update_with("ds", &token, json!([put("a", "1", 0)]))
+            .await);
+        let path = format!("{}/records?syncSessionToken={token}", dataset_path("ds"));
+        ep.call("GET", &path, None).await.status
+    })
+    .await;
+    assert_eq!(clean, 200);
+    assert_eq!(faulty, 400);
+}
+
+#[tokio::test]
+async fn default_page_size_100() {
+    let (clean, faulty) = both(Fault::DefaultPageSize100, async |ep| {
+        let patches: Vec<Value> = (0..150).map(|i| put(&format!("k{i:03}"), "v", 0)).collect();
+        ok(&ep.update("ds", Value::Array(patches)).await);
+        let page = ep.list("ds", "").await;
+        (
+            page.body["Records"].as_array().map_or(0, Vec::len),
+            page.body["NextToken"].is_string(),
+            ep.list_all("ds", "").await.len(),
+        )
+    })
+    .await;
+    assert_eq!(clean, (150, false, 150));
+    assert_eq!(faulty, (100, true, 150));
+}

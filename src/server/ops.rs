@@ -145,9 +145,18 @@ impl Service {
             .insert(token.to_owned())
     }
 
+    /// The list-spent-token-rejected fault: whether an UpdateRecords spent `token`.
+    fn is_spent(&self, token: &str) -> bool {
+        self.spent_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(token)
+    }
+
     /// Step 5's page size, as the paging variants read `maxResults`.
     fn page_size(&self, max_results: Option<i32>, default: i32) -> Result<usize, Rejection> {
         let max_results = match max_results {
+            None if self.fault_is(Fault::DefaultPageSize100) => Some(100),
             Some(n) if n < 1 && self.variant_is(Variant::MaxResultsBelowOneAsDefault) => None,
             Some(n) if self.variant_is(Variant::PagesOf50) => Some(n.min(VARIANT_PAGE_SIZE_MAX)),
             other => other,
@@ -258,7 +267,9 @@ impl Service {
         {
             return Err(Rejection::invalid_session_token());
         }
-        if self.variant_is(Variant::TokenSingleUse) && !self.spend(&request.sync_session_token) {
+        let single_use = self.variant_is(Variant::TokenSingleUse)
+            || self.fault_is(Fault::ListSpentTokenRejected);
+        if single_use && !self.spend(&request.sync_session_token) {
             return Err(Rejection::invalid_parameter(
                 "SyncSessionToken has been used already",
             ));
@@ -360,9 +371,10 @@ impl Service {
         };
         if let Some(token) = &request.sync_session_token
             && !self.variant_is(Variant::ListTokenIgnored)
-            && !self
+            && (!self
                 .keys
                 .check_session(token, session_binding, now_secs(now_ms))
+                || (self.fault_is(Fault::ListSpentTokenRejected) && self.is_spent(token)))
         {
             return Err(Rejection::invalid_session_token());
         }
@@ -401,6 +413,9 @@ impl Service {
             Some(Variant::DeletedExistsFalseOnly) if !found.exists => deleted_after = false,
             Some(Variant::DeletedFlagExistsTrue) if deleted_after => found.exists = true,
             _ => {}
+        }
+        if self.fault_is(Fault::RecreateFlagMissing) && found.exists {
+            deleted_after = false;
         }
         let count = found.total.unwrap_or(found.records.len() as i64);
         let count = i32::try_from(count).unwrap_or(i32::MAX);

@@ -326,6 +326,11 @@ pub fn parse_routed_with(
                 )
                 .into());
             }
+            let name = if fault == Some(Fault::DatasetNamesCaseFolded) {
+                Cow::Owned(name.to_lowercase())
+            } else {
+                name
+            };
             Some(DatasetName::try_from(name.as_ref())?)
         }
         None => None,
@@ -374,6 +379,41 @@ pub fn parse_routed_with(
         (_, None) => return Err(Rejection::internal("router produced an inconsistent route")),
     };
     Ok(parsed)
+}
+
+/// The keys-case-folded and keys-nfc-normalized faults: the key as such a server stores it.
+fn folded_key(key: String, fault: Option<Fault>) -> String {
+    match fault {
+        Some(Fault::KeysCaseFolded) => key.to_lowercase(),
+        Some(Fault::KeysNfcNormalized) => compose_acute(&key),
+        _ => key,
+    }
+}
+
+/// NFC for the one combining mark the fault needs: a vowel followed by U+0301 becomes the
+/// precomposed vowel with an acute accent.
+fn compose_acute(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        let composed = match (c, chars.peek()) {
+            ('a', Some('\u{301}')) => Some('\u{e1}'),
+            ('e', Some('\u{301}')) => Some('\u{e9}'),
+            ('i', Some('\u{301}')) => Some('\u{ed}'),
+            ('o', Some('\u{301}')) => Some('\u{f3}'),
+            ('u', Some('\u{301}')) => Some('\u{fa}'),
+            ('E', Some('\u{301}')) => Some('\u{c9}'),
+            _ => None,
+        };
+        match composed {
+            Some(c) => {
+                chars.next();
+                out.push(c);
+            }
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// The identity-upper-hex-accepted fault: the hex part of an identity label is lower-cased
@@ -686,7 +726,7 @@ fn validate_update(
             None => return Err(ConstraintError::required(Operation::MEMBER).into()),
         };
         let key = match raw.key {
-            Some(key) => RecordKey::try_from(key)?,
+            Some(key) => RecordKey::try_from(folded_key(key, fault))?,
             None => return Err(ConstraintError::required(RecordKey::MEMBER).into()),
         };
         if fault == Some(Fault::KeyLengthOffByOne)

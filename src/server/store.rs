@@ -487,12 +487,16 @@ impl Store {
             }
             _ => new_count,
         };
+        let keep_modified = self.fault_is(Fault::LastModifiedIgnoresRemoves)
+            && patches.iter().all(|p| p.value.is_none());
         let dataset_id = match row {
             Some((id, ..)) => {
                 tx.prepare_cached(
                     "UPDATE datasets SET sync_count = ?2, live = 1,
                          creation_ms = CASE WHEN live = 1 THEN creation_ms ELSE ?3 END,
-                         last_modified_ms = ?3, last_modified_by = ?4,
+                         last_modified_ms = CASE WHEN ?7 AND live = 1 THEN last_modified_ms
+                                                 ELSE ?3 END,
+                         last_modified_by = ?4,
                          num_records = ?5, data_storage = ?6
                      WHERE id = ?1",
                 )?
@@ -502,7 +506,8 @@ impl Store {
                     now_ms,
                     writer,
                     num_records,
-                    data_storage
+                    data_storage,
+                    keep_modified
                 ])?;
                 id
             }
@@ -643,9 +648,10 @@ impl Store {
             .optional()?;
         let Some((id, sync_count, true, last_modified_by, deleted_count)) = row else {
             let deleted_count = row.as_ref().and_then(|r| r.4);
-            // Not a count this dataset ever had.
+            // A dataset never written (after a delete, DS-4 decides the answer).
             if self.variant_is(Variant::BeyondOnMissingRejected)
-                && last_sync_count > deleted_count.unwrap_or(0)
+                && row.is_none()
+                && last_sync_count > 0
             {
                 return Err(no_such_sync_count(last_sync_count));
             }

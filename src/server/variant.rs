@@ -221,7 +221,7 @@ impl Variant {
                  (unstated by SPEC; VAL-1)"
             }
             Variant::BeyondOnMissingRejected => {
-                "ListRecords with lastSyncCount > 0 on a dataset that never had that count \
+                "ListRecords with lastSyncCount > 0 on a dataset that was never written \
                  answers 400 No such SyncCount, not 200 (unstated by SPEC; LR-2, LR-3)"
             }
             Variant::ConflictBeforeToken => {
