@@ -128,3 +128,45 @@ fn a_fault_with_an_endpoint_is_a_usage_error() {
     );
     assert_eq!(code, 2, "{out}");
 }
+
+/// Precision: no allowed variant of the reference server is ever a finding (docs/spec.md,
+/// "Never fail a correct server"). A few seconds per variant, bounded by iterations too.
+#[test]
+fn no_allowed_variant_gives_a_finding() {
+    let list = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args(["serve", "--variant", "list"])
+        .output()
+        .expect("list variants");
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert!(names.len() >= 30, "variants: {names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let dir = temp_dir(&format!("variant-{name}"));
+        let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+            .args([
+                "fuzz",
+                "--duration",
+                "3s",
+                "--iterations",
+                "250",
+                "--seed",
+                "11",
+                "--variant",
+                name,
+            ])
+            .arg("--artifacts")
+            .arg(&dir)
+            .output()
+            .expect("run cogsync fuzz");
+        let out = String::from_utf8_lossy(&output.stdout);
+        let summary_ok = out.lines().any(|l| l.contains(" passed, 0 failed, "));
+        if output.status.code() != Some(0) || !summary_ok {
+            failures.push(format!("{name}:\n{out}"));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -206,23 +206,23 @@ impl Variant {
             }
             Variant::GarbageNextTokenFirstPage => {
                 "a nextToken that fails its check is ignored and the first page served, on \
-                 ListRecords and ListDatasets (unstated by SPEC; LR-4, DS-2)"
+                 ListRecords and ListDatasets (unstated by the spec; LR-4, DS-2)"
             }
             Variant::UnknownRoute403 => {
                 "a route outside the service's 17 answers 403 MissingAuthenticationTokenException \
-                 as API-Gateway-fronted services do (unstated by SPEC; ERR-1)"
+                 as API-Gateway-fronted services do (unstated by the spec; ERR-1)"
             }
             Variant::HugeBody400 => {
                 "a body over the size cap is answered 400 SerializationException instead of 413 \
-                 (unstated by SPEC; ERR-2)"
+                 (unstated by the spec; ERR-2)"
             }
             Variant::RemoveValueRejected => {
                 "a remove patch that carries a Value is refused with 400 ValidationException \
-                 (unstated by SPEC; VAL-1)"
+                 (unstated by the spec; VAL-1)"
             }
             Variant::BeyondOnMissingRejected => {
                 "ListRecords with lastSyncCount > 0 on a dataset that was never written \
-                 answers 400 No such SyncCount, not 200 (unstated by SPEC; LR-2, LR-3)"
+                 answers 400 No such SyncCount, not 200 (unstated by the spec; LR-2, LR-3)"
             }
             Variant::ConflictBeforeToken => {
                 "UpdateRecords checks SyncCount conflicts before the session token, so a \
@@ -242,7 +242,7 @@ impl Variant {
             }
             Variant::Delay40ms => {
                 "every response is sent 40 ms late, without holding up other connections \
-                 (unstated by SPEC)"
+                 (unstated by the spec)"
             }
             Variant::IntegerDates => {
                 "CreationDate and LastModifiedDate are sent as whole epoch seconds (JSON \

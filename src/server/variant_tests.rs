@@ -73,7 +73,7 @@ fn variant_names_are_unique_kebab_case_round_trip_and_differ_from_faults() {
             .iter()
             .any(|id| description.contains(&format!("{id})")) || description.contains(id));
         assert!(
-            names_a_row || description.contains("unstated by SPEC"),
+            names_a_row || description.contains("unstated by the spec"),
             "{name}: the description names no spec row: {description}"
         );
         for id in variant.covers() {
