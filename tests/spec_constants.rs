@@ -7,28 +7,46 @@
 //! `python3`). Each test prints which file it used. When none is found the tests say so and do
 //! nothing, except under `CI`, where a missing model fails them: CI must really run the check.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cogsync::spec::{self, ErrorKind};
 use serde_json::Value;
 
-const BOTOCORE_SUFFIX: &str = "data/cognito-sync/2014-06-30/service-2.json";
+/// Prints the cognito-sync service model of an installed botocore, which ships it as
+/// `service-2.json` or, in newer releases, `service-2.json.gz`.
+const BOTOCORE_MODEL: &str = r#"
+import botocore, gzip, os, sys
+d = os.path.join(os.path.dirname(botocore.__file__), "data", "cognito-sync", "2014-06-30")
+p = os.path.join(d, "service-2.json")
+if os.path.exists(p):
+    print(p); sys.stdout.write(open(p, encoding="utf-8").read())
+else:
+    print(p + ".gz"); sys.stdout.write(gzip.open(p + ".gz", "rt", encoding="utf-8").read())
+"#;
 
-fn botocore_model() -> Option<PathBuf> {
+/// (where it came from, the JSON text) of an installed botocore's model, if there is one.
+fn botocore_model() -> Option<(String, String)> {
     let out = Command::new("python3")
-        .args([
-            "-c",
-            "import botocore, os; print(os.path.dirname(botocore.__file__))",
-        ])
+        .args(["-c", BOTOCORE_MODEL])
         .output()
         .ok()?;
-    let dir = String::from_utf8(out.stdout).ok()?;
-    let path = PathBuf::from(dir.trim()).join(BOTOCORE_SUFFIX);
-    (out.status.success() && path.is_file()).then_some(path)
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let (path, json) = text.split_once('\n')?;
+    Some((format!("{path} (botocore)"), json.to_owned()))
 }
 
-fn model_path() -> Option<PathBuf> {
+fn read_model(path: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading the service model {}: {e}", path.display()));
+    (path.display().to_string(), text)
+}
+
+/// (where it came from, the JSON text) of the service model, looked for in the documented order.
+fn model_text() -> Option<(String, String)> {
     if let Some(path) = std::env::var_os("COGSYNC_SERVICE_MODEL") {
         let path = PathBuf::from(path);
         assert!(
@@ -36,19 +54,19 @@ fn model_path() -> Option<PathBuf> {
             "COGSYNC_SERVICE_MODEL names {}, which is not a file",
             path.display()
         );
-        return Some(path);
+        return Some(read_model(&path));
     }
     let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/spec/cognito-sync-2014-06-30.service-2.json");
     if shared.is_file() {
-        return Some(shared);
+        return Some(read_model(&shared));
     }
     botocore_model()
 }
 
 /// The service model, or `None` (after saying so) when this machine has none.
 fn service_model() -> Option<Value> {
-    let Some(path) = model_path() else {
+    let Some((source, text)) = model_text() else {
         let hint = "set COGSYNC_SERVICE_MODEL to a service-2.json of cognito-sync, or \
                     `pip install botocore`";
         assert!(
@@ -58,9 +76,7 @@ fn service_model() -> Option<Value> {
         eprintln!("NOT CHECKED: the service model was not found ({hint})");
         return None;
     };
-    eprintln!("service model: {}", path.display());
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading the service model {}: {e}", path.display()));
+    eprintln!("service model: {source}");
     Some(serde_json::from_str(&text).expect("the service model is JSON"))
 }
 
