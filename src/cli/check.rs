@@ -199,6 +199,13 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
     };
     let (url, label, embedded) = match &args.endpoint {
         Some(url) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                eprintln!(
+                    "cogsync: --endpoint {url}: expected a URL that starts with http:// or \
+                     https:// (try http://{url})"
+                );
+                return Ok(Err(EXIT_USAGE));
+            }
             if !is_loopback(url) && !args.allow_remote {
                 eprintln!(
                     "cogsync: {url} is not a loopback address; a run writes data there. \
@@ -240,17 +247,103 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
     }))
 }
 
-fn read_expect_fail(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+/// A usage error: the message says what was wrong and what would be right.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+fn read_expect_fail(path: &Path) -> anyhow::Result<Result<BTreeMap<String, String>, Usage>> {
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct File {
         #[serde(rename = "expected-failures", default)]
         expected_failures: BTreeMap<String, String>,
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: File =
-        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    Ok(file.expected_failures)
+    let file: File = match toml::from_str(&text) {
+        Ok(file) => file,
+        Err(e) => {
+            return Ok(Err(Usage(format!(
+                "--expect-fail {}: {} (the file has one table, [expected-failures], of \
+                 \"case.id\" = \"reason\" lines)",
+                path.display(),
+                e.message()
+            ))));
+        }
+    };
+    let known = known_ids();
+    for id in file.expected_failures.keys() {
+        if !known.contains(&id.as_str()) {
+            return Ok(Err(Usage(format!(
+                "--expect-fail {}: no case has the ID {id:?}{}",
+                path.display(),
+                did_you_mean(id, &known)
+            ))));
+        }
+    }
+    Ok(Ok(file.expected_failures))
+}
+
+/// Every case ID, and the pseudo IDs of the two phases.
+fn known_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = cases::all().iter().map(|c| c.id).collect();
+    ids.extend([RANDOM_ID, CONCURRENT_ID]);
+    ids
+}
+
+/// `--only` and `--skip` take prefixes of IDs; one that matches nothing is a typo.
+fn check_selectors(only: &[String], skip: &[String]) -> Result<(), Usage> {
+    let known = known_ids();
+    for (flag, prefixes) in [("--only", only), ("--skip", skip)] {
+        for prefix in prefixes {
+            if !known.iter().any(|id| id.starts_with(prefix.as_str())) {
+                // Compare with the IDs' own prefixes of about the same length.
+                let length = prefix.chars().count();
+                let prefixes: Vec<String> = known
+                    .iter()
+                    .flat_map(|id| {
+                        (length.saturating_sub(1)..=length + 1)
+                            .map(move |n| id.chars().take(n).collect::<String>())
+                    })
+                    .collect();
+                let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+                return Err(Usage(format!(
+                    "{flag} {prefix}: no case ID starts with it{} (`cogsync list` prints them)",
+                    did_you_mean(prefix, &prefixes)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `; did you mean "…"?` with the known ID closest to `wanted`, if one is close enough.
+fn did_you_mean(wanted: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|id| (edit_distance(wanted, id), *id))
+        .min()
+        .filter(|(distance, id)| *distance <= wanted.len().max(id.len()) / 3 + 1)
+        .map_or_else(String::new, |(_, id)| format!("; did you mean {id:?}?"))
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 fn progress_bar(len: u64, what: &str) -> Option<ProgressBar> {
@@ -278,8 +371,16 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     println!("cogsync check: seed {seed} (repeat with --seed {seed})");
     let expect_fail = match &args.expect_fail {
         Some(path) => read_expect_fail(path)?,
-        None => BTreeMap::new(),
+        None => Ok(BTreeMap::new()),
     };
+    let expect_fail =
+        match expect_fail.and_then(|e| check_selectors(&args.only, &args.skip).map(|()| e)) {
+            Ok(expect_fail) => expect_fail,
+            Err(usage) => {
+                eprintln!("cogsync check: {usage}");
+                return Ok(EXIT_USAGE);
+            }
+        };
     let target = match target(&args.endpoint).await? {
         Ok(t) => t,
         Err(code) => return Ok(code),

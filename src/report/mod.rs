@@ -59,6 +59,7 @@ pub struct RunReport {
     pub version: String,
     pub endpoint: String,
     pub run_id: String,
+    #[serde(with = "crate::spec::seed_text")]
     pub seed: u64,
     pub strict: bool,
     pub elapsed_ms: f64,

@@ -8,6 +8,7 @@ mod level;
 mod limits;
 mod names;
 mod routes;
+pub mod seed_text;
 mod wire;
 
 pub use error::ErrorKind;

@@ -511,6 +511,7 @@ pub struct Failure {
 /// What the random phase found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RandomReport {
+    #[serde(with = "crate::spec::seed_text")]
     pub seed: u64,
     pub verdict: Verdict,
     pub sequences: u64,

@@ -158,6 +158,7 @@ impl Finding {
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetFuzzReport {
+    #[serde(with = "crate::spec::seed_text")]
     pub seed: u64,
     pub endpoint: String,
     pub iterations: u64,
