@@ -73,3 +73,48 @@ fn an_endpoint_without_a_scheme_suggests_http() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("try http://127.0.0.1:8080"), "{err}");
 }
+
+/// A loopback web server that is not Cognito Sync: every request gets an HTML 404, as
+/// `python3 -m http.server` answers unknown paths. It serves a few connections, then stops.
+fn html_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buffer = [0_u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let body = "<html><body><h1>Error response</h1><p>Error code: 404</p></body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.0 404 File not found\r\nContent-Type: text/html;charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn an_endpoint_that_is_not_cognito_sync_gets_one_paragraph_and_exit_3() {
+    let url = html_server();
+    let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args(["check", "--endpoint", &url, "--timeout", "3"])
+        .output()
+        .expect("run cogsync check");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("does not answer like a Cognito Sync endpoint"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Check the base path"), "{stderr}");
+    assert!(
+        stdout.lines().count() + stderr.lines().count() < 12,
+        "one paragraph, not a run:\n{stdout}\n{stderr}"
+    );
+}

@@ -16,7 +16,7 @@ use crate::client::sigv4::Signer;
 use crate::client::{Endpoint, EndpointOptions, Reply, Trouble};
 use crate::report::{RunReport, curl_script, transcript};
 use crate::server::{self, RunningServer, ServerConfig};
-use crate::spec::{DescribeIdentityUsageRequest, IdentityPath, Request};
+use crate::spec::{DatasetPath, ListRecordsRequest, Request};
 use crate::suite::cases;
 use crate::suite::machine::{Action, run_sequence};
 use crate::suite::run::{
@@ -228,23 +228,103 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
         }
     };
     let endpoint = Endpoint::new(&url, options)?;
-    // Preflight: a read that changes nothing, to tell "unreachable" from findings.
-    let probe = Request::DescribeIdentityUsage(DescribeIdentityUsageRequest {
-        path: IdentityPath {
+    // Preflight: a read that changes nothing (ListRecords of a dataset nobody writes), to tell
+    // "unreachable" and "not this API" from findings.
+    let probe = Request::ListRecords(ListRecordsRequest {
+        path: DatasetPath {
             identity_pool_id: "us-east-1:00000000-0000-4000-8000-000000000000".to_owned(),
             identity_id: "us-east-1:00000000-0000-4000-8000-000000000000".to_owned(),
+            dataset_name: "cogsync-preflight".to_owned(),
         },
+        ..ListRecordsRequest::default()
     });
-    let (reply, _) = endpoint.call::<serde_json::Value>(&probe).await;
-    if let Reply::Broken(trouble @ (Trouble::Connection(_) | Trouble::Timeout { .. })) = reply {
-        eprintln!("cogsync: endpoint {url} is unreachable: {trouble}");
-        return Ok(Err(EXIT_HARNESS));
+    let (reply, exchange) = endpoint.call::<serde_json::Value>(&probe).await;
+    match preflight(&reply) {
+        Preflight::SpeaksTheApi => {}
+        Preflight::Unreachable(trouble) => {
+            // The innermost cause ("Connection refused (os error 111)"), not the whole chain.
+            let cause = match &trouble {
+                Trouble::Connection(why) => why.rsplit(": ").next().unwrap_or(why).to_owned(),
+                other => other.to_string(),
+            };
+            eprintln!(
+                "cogsync: cannot reach {url}: {cause}. Is the server running? To try the suite \
+                 on the reference server, run `cogsync check` without --endpoint, or start one \
+                 with `cogsync serve`."
+            );
+            return Ok(Err(EXIT_HARNESS));
+        }
+        Preflight::NotThisApi(what) => {
+            let body: String = exchange.response_body.chars().take(200).collect();
+            eprintln!(
+                "cogsync: {url} does not answer like a Cognito Sync endpoint, so no check ran.\n\
+                 Sent: {} {} (ListRecords of a dataset nobody writes).\n\
+                 Got: {} {what}; body: {body:?}\n\
+                 A Cognito Sync endpoint answers it with a JSON object that has Records, Count, \
+                 DatasetExists and SyncSessionToken, or with an error that has an \
+                 x-amzn-ErrorType header and a JSON message. Check the base path (the URL must \
+                 be the one the API's /identitypools/... paths hang off), the port, and http:// \
+                 versus https://.",
+                exchange.method,
+                exchange.url,
+                exchange
+                    .status
+                    .map_or_else(|| "no status".to_owned(), |s| s.to_string()),
+            );
+            return Ok(Err(EXIT_HARNESS));
+        }
     }
     Ok(Ok(Target {
         endpoint,
         label,
         embedded,
     }))
+}
+
+/// What the preflight probe learned about the endpoint.
+#[derive(Debug, PartialEq)]
+enum Preflight {
+    SpeaksTheApi,
+    Unreachable(Trouble),
+    /// What came back instead of an answer of this API.
+    NotThisApi(String),
+}
+
+/// A ListRecords answer of this API (some of its members), or an error with the ERR-1 shape.
+/// Only an answer that is plainly another kind of server (HTML, a JSON document of another
+/// API, an error without the error shape) stops the run here; an answer of this API with
+/// faults in it is left to the suite, which reports them as findings.
+fn preflight(reply: &Reply<serde_json::Value>) -> Preflight {
+    match reply {
+        Reply::Broken(trouble @ (Trouble::Connection(_) | Trouble::Timeout { .. })) => {
+            Preflight::Unreachable(trouble.clone())
+        }
+        Reply::Broken(Trouble::BodyTooLarge { .. }) => Preflight::SpeaksTheApi,
+        Reply::Broken(trouble) => Preflight::NotThisApi(trouble.to_string()),
+        Reply::Success(value) => {
+            let members = ["Records", "Count", "DatasetExists", "SyncSessionToken"];
+            let found = members.iter().filter(|m| value.get(**m).is_some()).count();
+            if found >= 2 {
+                Preflight::SpeaksTheApi
+            } else {
+                Preflight::NotThisApi("a JSON answer without the ListRecords members".to_owned())
+            }
+        }
+        Reply::Error(e) => {
+            let shaped = e
+                .type_header
+                .as_deref()
+                .is_some_and(|h| !h.trim().is_empty())
+                || e.body.as_ref().and_then(|b| b.message.as_ref()).is_some();
+            if shaped {
+                Preflight::SpeaksTheApi
+            } else {
+                Preflight::NotThisApi(
+                    "an error without an x-amzn-ErrorType header or a JSON message".to_owned(),
+                )
+            }
+        }
+    }
 }
 
 /// A usage error: the message says what was wrong and what would be right.
