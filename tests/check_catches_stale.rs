@@ -169,6 +169,16 @@ async fn check_fails_a_stale_accepting_server_shrinks_and_replays() {
         "the transcript highlights the difference:\n{text}"
     );
 
+    assert!(
+        text.contains("\nfailed (")
+            && text.contains("re-run just these: cogsync check --seed 42 --endpoint "),
+        "the end of the run lists what failed and how to re-run it:\n{text}"
+    );
+    assert!(
+        text.contains("cogsync replay") && text.contains("random-42.json --endpoint "),
+        "the replay command names the endpoint the failure was found on:\n{text}"
+    );
+
     let saved = artifacts.join("random-42.json");
     assert!(
         saved.exists(),

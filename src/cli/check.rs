@@ -446,6 +446,73 @@ fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// The end of a failing run: every failed ID on one line with what was saved for it, and the
+/// command that runs just those again.
+fn print_failed(report: &RunReport, args: &CheckArgs, seed: u64) {
+    let mut failed: Vec<(String, String)> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict.fails_run())
+        .map(|c| {
+            let saved = if c.steps.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "curl script {}",
+                    args.artifacts.join(format!("{}.sh", c.id)).display()
+                )
+            };
+            (format!("{} {}", c.verdict.label(), c.id), saved)
+        })
+        .collect();
+    if let Some(random) = report.random.as_ref().filter(|r| r.verdict.fails_run()) {
+        let file = args.artifacts.join(format!("random-{seed}.json"));
+        let saved = if random.failure.is_some() {
+            format!("cogsync replay {}{}", file.display(), endpoint_flag(args))
+        } else {
+            random.vacuous.clone().unwrap_or_default()
+        };
+        failed.push((format!("{} {RANDOM_ID}", random.verdict.label()), saved));
+    }
+    if let Some(concurrent) = report.concurrent.as_ref().filter(|c| c.verdict.fails_run()) {
+        let file = args.artifacts.join(format!("concurrent-{seed}.json"));
+        let saved = if concurrent.violation.is_some() {
+            format!("history {} (not replayable)", file.display())
+        } else {
+            String::new()
+        };
+        failed.push((
+            format!("{} {CONCURRENT_ID}", concurrent.verdict.label()),
+            saved,
+        ));
+    }
+    if failed.is_empty() {
+        return;
+    }
+    println!("\nfailed ({}):", failed.len());
+    let width = failed.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    for (id, saved) in &failed {
+        println!("  {id:<width$}  {saved}");
+    }
+    let ids: Vec<&str> = failed
+        .iter()
+        .filter_map(|(id, _)| id.split_once(' ').map(|(_, id)| id))
+        .collect();
+    println!(
+        "re-run just these: cogsync check --seed {seed}{} --only {}",
+        endpoint_flag(args),
+        ids.join(" ")
+    );
+}
+
+/// ` --endpoint URL` when the run was against an endpoint of the user's, for printed commands.
+fn endpoint_flag(args: &CheckArgs) -> String {
+    args.endpoint
+        .endpoint
+        .as_ref()
+        .map_or_else(String::new, |url| format!(" --endpoint {url}"))
+}
+
 pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let seed = args.seed.unwrap_or_else(rand::random);
     println!("cogsync check: seed {seed} (repeat with --seed {seed})");
@@ -610,9 +677,10 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 &curl_script(&f.steps),
             )?;
             println!(
-                "  saved: {} (cogsync replay {})",
+                "  saved: {} (cogsync replay {}{})",
                 json.display(),
-                json.display()
+                json.display(),
+                endpoint_flag(&args)
             );
             println!("  curl script: {}", sh.display());
         }
@@ -654,6 +722,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
 
     report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     report.tally();
+    print_failed(&report, &args, seed);
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json())
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -757,12 +826,19 @@ pub fn list(args: ListArgs) -> u8 {
             "Racing devices; histories checked for linearizability",
         ),
     ];
+    let mut phases_shown = 0;
     for (id, covers, title) in phases {
         if args.filter.as_deref().is_none_or(|f| id.contains(f)) {
             println!("{id:<width$}  {:<6}  {covers:<24}  {title}", "MUST");
+            phases_shown += 1;
         }
     }
-    println!("{} of {} cases", shown.len(), all.len());
+    // `check` reports one verdict per case and one per phase, so count the same way.
+    println!(
+        "{} of {} named cases, and {phases_shown} of 2 phases",
+        shown.len(),
+        all.len()
+    );
     EXIT_OK
 }
 
