@@ -1,6 +1,6 @@
 //! `cogsync fuzz`: network fuzzing of an endpoint (default: an embedded reference server).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -175,8 +175,17 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
         run_id,
         strict: args.strict,
     };
+    // On a terminal a line every 1,000 iterations; in a log, one every 10 s.
+    let terminal = std::io::stdout().is_terminal();
+    let mut last_line = Duration::ZERO;
     let mut progress = |p: Progress| {
-        if p.iterations.is_multiple_of(1000) {
+        let due = if terminal {
+            p.iterations.is_multiple_of(1000)
+        } else {
+            p.elapsed >= last_line + Duration::from_secs(10)
+        };
+        if due {
+            last_line = p.elapsed;
             println!(
                 "  {} iterations, {} requests, {} findings ({:.1} s)",
                 p.iterations,
