@@ -225,10 +225,23 @@ async fn serve(
     let running = server::spawn(addr, config)
         .await
         .with_context(|| format!("cannot start the server on {addr}"))?;
-    say(format_args!(
-        "cogsync serve: listening on {} ({storage})",
-        running.url()
-    ));
+    let bound = running.addr();
+    if bound.ip().is_loopback() {
+        say(format_args!(
+            "cogsync serve: listening on {} ({storage})",
+            running.url()
+        ));
+    } else {
+        say(format_args!(
+            "cogsync serve: listening on {bound} ({storage}); from this machine: {}",
+            running.url()
+        ));
+        eprintln!(
+            "cogsync serve: WARNING: {bound} is reachable from the network, and this server \
+             checks no signatures: anyone who can reach it can read and write its data. Use \
+             --addr 127.0.0.1:PORT to keep it on this machine."
+        );
+    }
     say(format_args!("Press Ctrl-C to stop."));
     shutdown_signal().await;
     say(format_args!("cogsync serve: shutting down"));
