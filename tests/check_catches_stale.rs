@@ -194,11 +194,17 @@ async fn check_fails_a_stale_accepting_server_shrinks_and_replays() {
     assert_eq!(code, 1, "replay reproduces the failure:\n{text}");
     assert!(text.contains("reproduced"), "{text}");
 
-    // The same file against the clean reference server does not fail.
+    // Without --endpoint, replay goes to the endpoint saved in the file.
+    let (code, text) = cogsync(args(&["replay", &saved_arg])).await;
+    assert_eq!(code, 1, "replay uses the saved endpoint:\n{text}");
+    assert!(text.contains("the endpoint saved in the file"), "{text}");
+
+    // The same file against the clean reference server does not fail: its own exit code.
     let (code, text) = cogsync(args(&["replay", &saved_arg, "--endpoint", &backend.url()])).await;
     assert_eq!(
-        code, 0,
+        code, 4,
         "the clean server passes the same sequence:\n{text}"
     );
+    assert!(text.contains("did not reproduce"), "{text}");
     let _ = std::fs::remove_dir_all(&artifacts);
 }

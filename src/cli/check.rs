@@ -11,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_NOT_REPRODUCED, EXIT_OK, EXIT_USAGE};
 use crate::client::sigv4::Signer;
 use crate::client::{Endpoint, EndpointOptions, Reply, Trouble};
 use crate::report::{RunReport, curl_script, transcript};
@@ -24,7 +24,7 @@ use crate::suite::run::{
 };
 use crate::suite::session::{Clock, Namer};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EndpointArgs {
     /// Endpoint to test, e.g. http://127.0.0.1:8080. Default: an embedded reference server on
     /// 127.0.0.1 with a free port.
@@ -128,6 +128,10 @@ pub struct SavedFailure {
     pub actions: Vec<Action>,
     #[serde(default)]
     pub transcript: String,
+    /// Whether `endpoint` was an embedded reference server (gone with its run): `replay` then
+    /// starts a fresh one instead of calling `endpoint`. Absent in files of older versions.
+    #[serde(default)]
+    pub embedded: Option<bool>,
 }
 
 /// `30s`, `5m`, `500ms`, `1h`, or plain seconds.
@@ -665,6 +669,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 reason: f.reason.clone(),
                 actions: f.actions.clone(),
                 transcript: text,
+                embedded: Some(target.embedded.is_some()),
             };
             let json = save(
                 &args.artifacts,
@@ -757,12 +762,26 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     if saved.actions.is_empty() {
         bail!("{} holds no actions", args.file.display());
     }
-    let target = match target(&args.endpoint).await? {
+    // The endpoint the failure was found on, unless --endpoint names another; a failure
+    // found on an embedded server replays on a fresh one.
+    let mut endpoint_args = args.endpoint.clone();
+    let whose = match (&args.endpoint.endpoint, saved.embedded) {
+        (Some(_), _) => "--endpoint",
+        (None, Some(false)) => {
+            endpoint_args.endpoint = Some(saved.endpoint.clone());
+            "the endpoint saved in the file"
+        }
+        (None, Some(true)) => "the failure was found on an embedded reference server",
+        (None, None) => {
+            "the file does not say where it was found; --endpoint URL replays elsewhere"
+        }
+    };
+    let target = match target(&endpoint_args).await? {
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
     println!(
-        "cogsync replay: {} action(s) from {} against {}",
+        "cogsync replay: {} action(s) from {} against {} ({whose})",
         saved.actions.len(),
         args.file.display(),
         target.label
@@ -791,9 +810,13 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             Ok(EXIT_FAILED)
         }
         None => {
-            println!("did not reproduce: every answer was allowed");
+            println!(
+                "did not reproduce: each of the {} answers above was compared with the model \
+                 (status, error type, records, counts and flags) and every one was allowed",
+                run.steps.len()
+            );
             println!("1 passed, 0 failed");
-            Ok(EXIT_OK)
+            Ok(EXIT_NOT_REPRODUCED)
         }
     }
 }

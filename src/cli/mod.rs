@@ -23,13 +23,16 @@ pub const EXIT_USAGE: u8 = 2;
 /// Harness trouble: an address could not be bound, a database could not be opened, an
 /// endpoint could not be reached.
 pub const EXIT_HARNESS: u8 = 3;
+/// `replay`: every answer to the saved actions was allowed this time.
+pub const EXIT_NOT_REPRODUCED: u8 = 4;
 
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  the endpoint failed a check
   2  usage error
-  3  harness trouble (cannot bind, cannot open the database, endpoint unreachable)";
+  3  harness trouble (cannot bind, cannot open the database, endpoint unreachable)
+  4  replay: the saved failure did not reproduce";
 
 #[derive(Debug, Parser)]
 #[command(
