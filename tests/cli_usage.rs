@@ -118,3 +118,45 @@ fn an_endpoint_that_is_not_cognito_sync_gets_one_paragraph_and_exit_3() {
         "one paragraph, not a run:\n{stdout}\n{stderr}"
     );
 }
+
+fn list(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .arg("list")
+        .args(args)
+        .output()
+        .expect("run cogsync list");
+    assert_eq!(output.status.code(), Some(0));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn list_filters_like_only_by_requirement_and_by_level_and_prints_json() {
+    let everything: serde_json::Value =
+        serde_json::from_str(&list(&["--json"])).expect("list --json is JSON");
+    let rows = everything.as_array().expect("an array");
+    let cases = rows.iter().filter(|r| r["kind"] == "case").count();
+    let all = list(&[]);
+    assert!(
+        all.trim_end().ends_with(&format!(
+            "{cases} of {cases} named cases, and 2 of 2 phases"
+        )),
+        "{all}"
+    );
+    // A prefix, as --only takes it: `tokens.` but not every ID that merely contains it.
+    let tokens = list(&["tokens."]);
+    assert!(
+        tokens
+            .lines()
+            .filter(|l| !l.contains(" named cases"))
+            .all(|l| l.starts_with("tokens.")),
+        "{tokens}"
+    );
+    let ur_8 = list(&["UR-8"]);
+    assert!(ur_8.lines().count() > 2, "{ur_8}");
+    for line in ur_8.lines().filter(|l| !l.contains(" named cases")) {
+        assert!(line.contains("UR-8"), "{line}");
+    }
+    let unstated = list(&["UNSTATED"]);
+    assert!(unstated.contains("UNSTATED"), "{unstated}");
+    assert!(!unstated.contains("  MUST  "), "{unstated}");
+}

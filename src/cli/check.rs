@@ -114,8 +114,13 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Show only cases whose ID contains this text.
+    /// Show only cases whose ID starts with this (the rule of `check --only`), that cover this
+    /// requirement ID (`UR-8`, `AMB-COLON`), or of this level (`MUST`, `SHOULD`, `UNSTATED`).
     pub filter: Option<String>,
+    /// Print the selected cases and phases as a JSON array (id, kind, level, covers, title,
+    /// requirement).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A failing random sequence as saved on disk.
@@ -823,44 +828,79 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
 
 pub fn list(args: ListArgs) -> u8 {
     let all = cases::all();
+    let wanted = |id: &str, level: &str, covers: &[&str]| {
+        args.filter.as_deref().is_none_or(|f| {
+            id.starts_with(f) || level.eq_ignore_ascii_case(f) || covers.contains(&f)
+        })
+    };
     let shown: Vec<_> = all
         .iter()
-        .filter(|c| args.filter.as_deref().is_none_or(|f| c.id.contains(f)))
+        .filter(|c| wanted(c.id, c.level.as_str(), c.covers))
         .collect();
+    let phases = [
+        (
+            RANDOM_ID,
+            &["model"][..],
+            "Model-based random sequences (the random phase)",
+        ),
+        (
+            CONCURRENT_ID,
+            &["UR-2", "UR-3", "DATA-3"][..],
+            "Racing devices; histories checked for linearizability",
+        ),
+    ];
+    let phases_shown: Vec<_> = phases
+        .iter()
+        .filter(|(id, covers, _)| wanted(id, "MUST", covers))
+        .collect();
+    if args.json {
+        let mut rows: Vec<serde_json::Value> = shown
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id,
+                    "kind": "case",
+                    "level": c.level.as_str(),
+                    "covers": c.covers,
+                    "title": c.title,
+                    "requirement": c.requirement,
+                })
+            })
+            .collect();
+        rows.extend(phases_shown.iter().map(|(id, covers, title)| {
+            serde_json::json!({
+                "id": id, "kind": "phase", "level": "MUST", "covers": covers, "title": title,
+            })
+        }));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_owned())
+        );
+        return EXIT_OK;
+    }
     let width = shown.iter().map(|c| c.id.len()).max().unwrap_or(10);
     for case in &shown {
         println!(
-            "{:<width$}  {:<6}  {:<24}  {}",
+            "{:<width$}  {:<8}  {:<24}  {}",
             case.id,
             case.level.as_str(),
             case.covers.join(","),
             case.title
         );
     }
-    let phases = [
-        (
-            RANDOM_ID,
-            "model",
-            "Model-based random sequences (the random phase)",
-        ),
-        (
-            CONCURRENT_ID,
-            "UR-2,UR-3,DATA-3",
-            "Racing devices; histories checked for linearizability",
-        ),
-    ];
-    let mut phases_shown = 0;
-    for (id, covers, title) in phases {
-        if args.filter.as_deref().is_none_or(|f| id.contains(f)) {
-            println!("{id:<width$}  {:<6}  {covers:<24}  {title}", "MUST");
-            phases_shown += 1;
-        }
+    for (id, covers, title) in &phases_shown {
+        println!(
+            "{id:<width$}  {:<8}  {:<24}  {title}",
+            "MUST",
+            covers.join(",")
+        );
     }
     // `check` reports one verdict per case and one per phase, so count the same way.
     println!(
-        "{} of {} named cases, and {phases_shown} of 2 phases",
+        "{} of {} named cases, and {} of 2 phases",
         shown.len(),
-        all.len()
+        all.len(),
+        phases_shown.len()
     );
     EXIT_OK
 }
