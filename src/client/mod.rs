@@ -111,6 +111,28 @@ pub struct ErrorReply {
     pub body: Option<ErrorBody>,
 }
 
+impl ErrorReply {
+    /// The shape `x-amzn-ErrorType` names, decorations cut (ERR-1: `Shape:…`, `ns#Shape`);
+    /// `None` when the header is absent or names nothing.
+    pub fn shape_name(&self) -> Option<&str> {
+        self.type_header
+            .as_deref()
+            .map(ErrorKind::shape_name)
+            .filter(|name| !name.is_empty())
+    }
+
+    /// The body's `message`, if the body is a JSON object with one.
+    pub fn message(&self) -> Option<&str> {
+        self.body.as_ref().and_then(|b| b.message.as_deref())
+    }
+
+    /// ERR-1: a 4xx whose header names a shape and whose JSON body carries a message, whatever
+    /// the shape (the one definition the cases, the fuzzer and the preflight share).
+    pub fn has_error_shape(&self) -> bool {
+        (400..500).contains(&self.status) && self.shape_name().is_some() && self.message().is_some()
+    }
+}
+
 /// The endpoint's answer to one call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply<T> {

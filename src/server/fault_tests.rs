@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::in_process::{Endpoint, dataset_path, ok, put, remove, send};
+use super::in_process::{Endpoint, dataset_path, is_kebab_case, ok, put, remove, send};
 use super::{Fault, ServerConfig, Service};
 
 fn endpoint(fault: Option<Fault>) -> Endpoint {
@@ -31,16 +31,7 @@ fn fault_names_are_unique_kebab_case_and_round_trip() {
     for fault in Fault::ALL {
         let name = fault.name();
         assert!(names.insert(name), "duplicate name {name}");
-        assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !name.starts_with('-')
-                && !name.ends_with('-')
-                && !name.contains("--"),
-            "{name} is not kebab-case"
-        );
+        assert!(is_kebab_case(name), "{name} is not kebab-case");
         assert_eq!(name.parse::<Fault>(), Ok(fault));
         assert_eq!(fault.to_string(), name);
         let description = fault.description();

@@ -62,6 +62,17 @@ pub async fn send(service: &Service, method: &str, uri: &str, body: Option<Value
     send_raw(service, method, uri, body).await
 }
 
+/// Permanent names of faults and variants: lower-case words joined by single hyphens.
+pub fn is_kebab_case(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
 pub fn dataset_path(dataset: &str) -> String {
     format!("{IDENTITY}/datasets/{dataset}")
 }

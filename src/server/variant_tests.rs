@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::in_process::{
-    Answer, Endpoint, IDENTITY, dataset_path, endpoint, ok, put, record_keys, remove, send,
-    send_raw,
+    Answer, Endpoint, IDENTITY, dataset_path, endpoint, is_kebab_case, ok, put, record_keys,
+    remove, send, send_raw,
 };
 use super::{Clock, Fault, ServerConfig, Variant};
 use crate::spec::REQUEST_BODY_BYTES_MAX;
@@ -55,16 +55,7 @@ fn variant_names_are_unique_kebab_case_round_trip_and_differ_from_faults() {
         let name = variant.name();
         assert!(names.insert(name), "duplicate name {name}");
         assert!(!fault_names.contains(name), "{name} is a fault's name too");
-        assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !name.starts_with('-')
-                && !name.ends_with('-')
-                && !name.contains("--"),
-            "{name} is not kebab-case"
-        );
+        assert!(is_kebab_case(name), "{name} is not kebab-case");
         assert_eq!(name.parse::<Variant>(), Ok(variant));
         assert_eq!(variant.to_string(), name);
         let description = variant.description();

@@ -288,12 +288,7 @@ impl Session {
         // (problem, departure): a problem is a finding; a departure is an allowed branch.
         let (problem, departure): (Option<String>, Option<Ambiguity>) = match &reply {
             Reply::Error(e) => {
-                let shaped = e
-                    .type_header
-                    .as_deref()
-                    .is_some_and(|h| !h.trim().is_empty())
-                    && e.body.as_ref().and_then(|b| b.message.as_ref()).is_some()
-                    && (400..500).contains(&e.status);
+                let shaped = e.has_error_shape();
                 match e.kind {
                     Some(kind) if rule.kinds.contains(&kind) && kind.status() != e.status => (
                         Some(format!(
@@ -305,7 +300,7 @@ impl Session {
                         None,
                     ),
                     Some(kind) if rule.kinds.contains(&kind) => {
-                        if e.body.as_ref().and_then(|b| b.message.as_ref()).is_none() {
+                        if e.message().is_none() {
                             (
                                 Some("body: expected a JSON object with a message".to_owned()),
                                 None,

@@ -1,8 +1,10 @@
-//! One case per open point (SPEC §8 and the `AMB-X-…` rows of docs/reference-choices.md): each
+//! One case per open point (docs/spec.md §8 and the `AMB-X-…` rows of docs/reference-choices.md): each
 //! makes the situation happen; the model allows every outcome of the row and names a
 //! non-reference one NON-STRICT.
 
-use super::support::{DEVICE, call_intended, list_from, update_intended, write, write_rejected};
+use super::support::{
+    DEVICE, call_intended, list_from, update_intended, write, write_rejected, write_reusing_token,
+};
 use crate::model::Call;
 use crate::spec::{
     DeleteDatasetRequest, DescribeDatasetRequest, DescribeIdentityUsageRequest, ErrorKind,
@@ -136,7 +138,7 @@ async fn empty_patches(s: &mut Session) -> Result<(), Stop> {
             &path,
             Some(DEVICE),
             patches,
-            TokenChoice::Latest,
+            TokenChoice::Fresh,
             Intent::Success,
         )
         .await?;
@@ -150,7 +152,7 @@ async fn empty_patches(s: &mut Session) -> Result<(), Stop> {
         &path,
         Some(DEVICE),
         Some(Vec::new()),
-        TokenChoice::Latest,
+        TokenChoice::Fresh,
         Intent::Success,
     )
     .await?;
@@ -172,25 +174,15 @@ async fn token_reuse(s: &mut Session) -> Result<(), Stop> {
     let path = s.dataset("prefs");
     write(s, &path, vec![replace("a", "1", 0)]).await?;
     s.list(&path).await?;
-    update_intended(
+    write_reusing_token(
         s,
         &path,
-        Some(DEVICE),
-        Some(vec![replace("a", "2", 0)]),
-        TokenChoice::Latest,
+        vec![replace("a", "2", 0)],
         Intent::Error(ErrorKind::ResourceConflict),
     )
     .await?;
     // The retry reuses the token of the listing before the conflict.
-    let retry = update_intended(
-        s,
-        &path,
-        Some(DEVICE),
-        Some(vec![replace("a", "2", 1)]),
-        TokenChoice::Latest,
-        Intent::Success,
-    )
-    .await?;
+    let retry = write_reusing_token(s, &path, vec![replace("a", "2", 1)], Intent::Success).await?;
     if matches!(retry, Answer::Error { .. }) {
         // Single-use tokens (allowed): a fresh ListRecords must give one that works.
         write(s, &path, vec![replace("a", "2", 1)]).await?;
@@ -251,7 +243,7 @@ async fn validation_code(s: &mut Session) -> Result<(), Stop> {
         &path,
         Some(&"d".repeat(300)),
         Some(vec![replace("a", "2", 1)]),
-        TokenChoice::Latest,
+        TokenChoice::Fresh,
         Intent::Error(ErrorKind::Validation),
     )
     .await?;
@@ -379,7 +371,7 @@ async fn last_modified_by(s: &mut Session) -> Result<(), Stop> {
             &path,
             device,
             Some(vec![replace(key, "1", 0)]),
-            TokenChoice::Latest,
+            TokenChoice::Fresh,
             Intent::Success,
         )
         .await?;

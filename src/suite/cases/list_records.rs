@@ -1,6 +1,6 @@
 //! ListRecords: what `lastSyncCount` selects, paging, and what every page carries (SPEC §3).
 
-use super::support::{DEVICE, ensure, list_from, list_intended, pages, update_intended, write};
+use super::support::{ensure, list_from, list_intended, pages, write, write_reusing_token};
 use crate::spec::{ErrorKind, ListRecordsRequest};
 use crate::suite::session::{Intent, Session, Stop, TokenChoice, remove, replace};
 
@@ -331,12 +331,10 @@ async fn sync_session_token_valid(s: &mut Session) -> Result<(), Stop> {
     };
     list_intended(s, request.clone(), TokenChoice::Latest, Intent::Success).await?;
     // Spend the latest token on a conflicting write, then list with it, as iOS does.
-    update_intended(
+    write_reusing_token(
         s,
         &path,
-        Some(DEVICE),
-        Some(vec![replace("a", "2", 0)]),
-        TokenChoice::Latest,
+        vec![replace("a", "2", 0)],
         Intent::Error(ErrorKind::ResourceConflict),
     )
     .await?;

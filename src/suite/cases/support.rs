@@ -71,6 +71,25 @@ pub(super) async fn write(
     .await
 }
 
+/// UpdateRecords with the dataset's latest token even if an UpdateRecords already carried it
+/// (AMB-TOKEN-REUSE: the reference accepts it; a single-use endpoint may refuse it).
+pub(super) async fn write_reusing_token(
+    s: &mut Session,
+    path: &DatasetPath,
+    patches: Vec<RecordPatch>,
+    intent: Intent,
+) -> Result<Answer, Stop> {
+    update_intended(
+        s,
+        path,
+        Some(DEVICE),
+        Some(patches),
+        TokenChoice::Latest,
+        intent,
+    )
+    .await
+}
+
 /// UpdateRecords with the dataset's latest token, meant to fail with `kind`.
 pub(super) async fn write_rejected(
     s: &mut Session,

@@ -39,6 +39,18 @@ pub(super) struct Malformed {
     pub allows: Allowed,
 }
 
+impl Malformed {
+    /// A request every reading of the spec must refuse (ERR-1..3, VAL-1): most mutations.
+    fn must_refuse(label: String, request: RawRequest, dataset: Option<DatasetPath>) -> Malformed {
+        Malformed {
+            label,
+            request,
+            dataset,
+            allows: Allowed::MustRefuse,
+        }
+    }
+}
+
 impl Fuzzer<'_> {
     /// A token the endpoint issued for `path`, listing first if there is none yet.
     async fn token_for(&mut self, path: &DatasetPath) -> Result<String, Stop> {
@@ -147,12 +159,11 @@ impl Fuzzer<'_> {
                         }
                     }
                 }
-                Malformed {
-                    label: format!("wrong-type:{member}"),
-                    request: Fuzzer::json_update(&path, &body),
-                    dataset: aim,
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    format!("wrong-type:{member}"),
+                    Fuzzer::json_update(&path, &body),
+                    aim,
+                )
             }
             1 => {
                 // Missing required members (UR-8, UR-10, SPEC §5).
@@ -169,12 +180,11 @@ impl Fuzzer<'_> {
                     }
                     patch.remove(member);
                 }
-                Malformed {
-                    label: format!("missing:{member}"),
-                    request: Fuzzer::json_update(&path, &body),
-                    dataset: aim,
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    format!("missing:{member}"),
+                    Fuzzer::json_update(&path, &body),
+                    aim,
+                )
             }
             2 => {
                 // Extra members, with a garbage token so that no server may accept it.
@@ -193,12 +203,11 @@ impl Fuzzer<'_> {
                 if let Some(patch) = Fuzzer::first_patch(&mut body) {
                     patch.insert("Unknown".to_owned(), json!(self.rng.random::<u32>()));
                 }
-                Malformed {
-                    label: "extra-members+garbage-token".to_owned(),
-                    request: Fuzzer::json_update(&path, &body),
-                    dataset: aim,
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "extra-members+garbage-token".to_owned(),
+                    Fuzzer::json_update(&path, &body),
+                    aim,
+                )
             }
             3 => self.oversized(&path, body),
             4 => {
@@ -221,22 +230,16 @@ impl Fuzzer<'_> {
                     let mut bytes = text.as_bytes()[..at].to_vec();
                     bytes.extend_from_slice(bad);
                     bytes.extend_from_slice(&text.as_bytes()[at..]);
-                    Malformed {
-                        label: "invalid-utf8:body".to_owned(),
-                        request: Fuzzer::update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
-                        dataset: aim,
-                        allows: Allowed::MustRefuse,
-                    }
+                    Malformed::must_refuse(
+                        "invalid-utf8:body".to_owned(),
+                        Fuzzer::update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
+                        aim,
+                    )
                 } else {
                     let escaped: String = bad.iter().map(|b| format!("%{b:02X}")).collect();
                     let mut raw = Fuzzer::json_update(&path, &body);
                     raw.path_and_query = format!("{}{escaped}", raw.path_and_query);
-                    Malformed {
-                        label: "invalid-utf8:DatasetName".to_owned(),
-                        request: raw,
-                        dataset: aim,
-                        allows: Allowed::MustRefuse,
-                    }
+                    Malformed::must_refuse("invalid-utf8:DatasetName".to_owned(), raw, aim)
                 }
             }
             5 => {
@@ -247,12 +250,7 @@ impl Fuzzer<'_> {
                 if self.rng.random_bool(0.5) {
                     let mut raw = Fuzzer::json_update(&path, &body);
                     raw.path_and_query = format!("{}{bad}", raw.path_and_query);
-                    Malformed {
-                        label: "bad-percent:DatasetName".to_owned(),
-                        request: raw,
-                        dataset: aim,
-                        allows: Allowed::MustRefuse,
-                    }
+                    Malformed::must_refuse("bad-percent:DatasetName".to_owned(), raw, aim)
                 } else {
                     let param = *[
                         "maxResults",
@@ -393,12 +391,11 @@ impl Fuzzer<'_> {
                 if bytes.is_empty() || bytes == b"{}" {
                     bytes = b"[".to_vec();
                 }
-                Malformed {
-                    label: "not-a-json-object".to_owned(),
-                    request: Fuzzer::update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
-                    dataset: aim,
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "not-a-json-object".to_owned(),
+                    Fuzzer::update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
+                    aim,
+                )
             }
         };
         Ok(made)
@@ -411,65 +408,59 @@ impl Fuzzer<'_> {
                 if let Some(patch) = Fuzzer::first_patch(&mut body) {
                     patch.insert("Key".to_owned(), json!(fill.repeat(1025)));
                 }
-                Malformed {
-                    label: "oversized:Key".to_owned(),
-                    request: Fuzzer::json_update(path, &body),
-                    dataset: Some(path.clone()),
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "oversized:Key".to_owned(),
+                    Fuzzer::json_update(path, &body),
+                    Some(path.clone()),
+                )
             }
             1 => {
                 body["DeviceId"] = json!(fill.repeat(257));
-                Malformed {
-                    label: "oversized:DeviceId".to_owned(),
-                    request: Fuzzer::json_update(path, &body),
-                    dataset: Some(path.clone()),
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "oversized:DeviceId".to_owned(),
+                    Fuzzer::json_update(path, &body),
+                    Some(path.clone()),
+                )
             }
             2 if self.rng.random_bool(0.2) => {
                 if let Some(patch) = Fuzzer::first_patch(&mut body) {
                     patch.insert("Op".to_owned(), json!("replace"));
                     patch.insert("Value".to_owned(), json!("v".repeat(1_048_576)));
                 }
-                Malformed {
-                    label: "oversized:Value".to_owned(),
-                    request: Fuzzer::json_update(path, &body),
-                    dataset: Some(path.clone()),
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "oversized:Value".to_owned(),
+                    Fuzzer::json_update(path, &body),
+                    Some(path.clone()),
+                )
             }
             3 => {
                 let mut long = path.clone();
                 long.dataset_name = "d".repeat(129);
-                Malformed {
-                    label: "oversized:DatasetName".to_owned(),
-                    request: Fuzzer::json_update(&long, &body),
-                    dataset: Some(path.clone()),
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "oversized:DatasetName".to_owned(),
+                    Fuzzer::json_update(&long, &body),
+                    Some(path.clone()),
+                )
             }
             4 => {
                 let mut long = path.clone();
                 long.identity_id = format!("us-east-1:{}", "a".repeat(46));
-                Malformed {
-                    label: "oversized:IdentityId".to_owned(),
-                    request: Fuzzer::json_update(&long, &body),
-                    dataset: Some(path.clone()),
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "oversized:IdentityId".to_owned(),
+                    Fuzzer::json_update(&long, &body),
+                    Some(path.clone()),
+                )
             }
             _ => {
                 body["SyncSessionToken"] = json!(GARBAGE_TOKEN);
                 if let Some(patch) = Fuzzer::first_patch(&mut body) {
                     patch.insert("Key".to_owned(), json!(fill.repeat(1024)));
                 }
-                Malformed {
-                    label: "key-at-limit+garbage-token".to_owned(),
-                    request: Fuzzer::json_update(path, &body),
-                    dataset: Some(path.clone()),
-                    allows: Allowed::MustRefuse,
-                }
+                Malformed::must_refuse(
+                    "key-at-limit+garbage-token".to_owned(),
+                    Fuzzer::json_update(path, &body),
+                    Some(path.clone()),
+                )
             }
         }
     }
