@@ -167,3 +167,47 @@ async fn check_reports_a_hanging_endpoint_as_a_finding_and_ends() {
     );
     assert!(text.contains("FAIL"), "{text}");
 }
+
+#[tokio::test]
+async fn an_endpoint_that_hangs_or_resets_on_its_first_request_is_a_finding() {
+    let hangs = fake_endpoint(|socket| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    })
+    .await;
+    let resets = fake_endpoint(|socket| async move { drop(socket) }).await;
+    for (what, url) in [("hang", hangs), ("reset", resets)] {
+        let dir = std::env::temp_dir().join(format!(
+            "cogsync-first-request-{what}-{}",
+            std::process::id()
+        ));
+        let junit = dir.join("report.xml");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let junit_arg = junit.to_string_lossy().into_owned();
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_cogsync"))
+                .args(["check", "--endpoint", &url, "--timeout", "0.3"])
+                .args(["--junit", &junit_arg])
+                .output()
+                .expect("cogsync runs")
+        })
+        .await
+        .expect("ran");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{what} on the first request is a finding (exit 1), not harness trouble:\n{text}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(text.contains("FAIL preflight"), "{text}");
+        assert!(
+            text.contains("the endpoint accepted the connection, then"),
+            "{text}"
+        );
+        let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+        assert!(xml.contains(r#"name="preflight""#), "{xml}");
+        assert!(xml.contains("<failure"), "{xml}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

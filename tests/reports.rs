@@ -55,6 +55,19 @@ fn redact_attr(xml: &str, name: &str) -> String {
     out
 }
 
+/// Replaces the value of the JUnit property `name` with `[name]`.
+fn redact_property(xml: &str, name: &str) -> String {
+    let needle = format!("<property name=\"{name}\" value=\"");
+    match xml.find(&needle) {
+        Some(i) => {
+            let start = i + needle.len();
+            let end = start + xml[start..].find('"').unwrap_or(0);
+            format!("{}[{name}]{}", &xml[..start], &xml[end..])
+        }
+        None => xml.to_owned(),
+    }
+}
+
 #[test]
 fn json_and_junit_reports_of_a_passing_run() {
     let dir = std::env::temp_dir().join(format!("cogsync-reports-{}", std::process::id()));
@@ -79,6 +92,7 @@ fn json_and_junit_reports_of_a_passing_run() {
             ".run_id" => "[run_id]",
             ".seed" => "[seed]",
             ".elapsed_ms" => "[ms]",
+            ".started_at" => "[timestamp]",
             ".cases[].duration_ms" => "[ms]",
             ".random.seed" => "[seed]",
             ".random.elapsed_ms" => "[ms]",
@@ -91,7 +105,10 @@ fn json_and_junit_reports_of_a_passing_run() {
             ".concurrent.conflicts" => "[count]",
             ".concurrent.indeterminate" => "[count]",
         });
-        let xml = redact_attr(&redact_attr(&redact_attr(&junit, "time"), "timestamp"), "uuid");
+        let mut xml = redact_attr(&redact_attr(&redact_attr(&junit, "time"), "timestamp"), "uuid");
+        for name in ["endpoint", "run_id", "started_at", "version"] {
+            xml = redact_property(&xml, name);
+        }
         insta::assert_snapshot!("report_junit_passing", xml);
     });
     let _ = std::fs::remove_dir_all(&dir);

@@ -32,7 +32,7 @@ async fn every_named_case_passes_the_reference_server() {
         keep: false,
         strict: true,
         expect_fail: Default::default(),
-        fail_fast: false,
+        max_fail: None,
     };
     let all = cases::all();
     assert!(!all.is_empty());

@@ -6,23 +6,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_NOT_REPRODUCED, EXIT_OK, EXIT_USAGE};
 use crate::client::sigv4::Signer;
-use crate::client::{Endpoint, EndpointOptions, Reply, Trouble};
+use crate::client::{Endpoint, EndpointOptions, Exchange, Reply, Trouble};
 use crate::report::{RunReport, curl_script, transcript};
 use crate::server::{self, RunningServer, ServerConfig};
 use crate::spec::{DatasetPath, ListRecordsRequest, Request};
 use crate::suite::cases;
 use crate::suite::machine::{Action, run_sequence};
 use crate::suite::run::{
-    CONCURRENT_ID, CaseReport, Plan, RANDOM_ID, SuiteOptions, Verdict, run_suite,
+    CONCURRENT_ID, CaseReport, Plan, RANDOM_ID, SuiteOptions, Verdict, run_case, run_suite,
 };
-use crate::suite::session::{Clock, Namer};
+use crate::suite::session::{Clock, Namer, Step, StepVerdict};
 
 #[derive(Debug, Clone, Args)]
 pub struct EndpointArgs {
@@ -100,8 +100,70 @@ pub struct CheckArgs {
     #[arg(long)]
     pub keep: bool,
     /// Print the transcript of every case, not only of failures.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Print one line per failure and the summary, nothing else.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Stop starting cases and phases after the first failure (the same as --max-fail 1).
+    #[arg(long, conflicts_with = "max_fail")]
+    pub fail_fast: bool,
+    /// Stop starting cases and phases once N verdicts have failed; the rest are reported as
+    /// not run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_fail: Option<u32>,
+    /// Run just the cases and phases that failed (FAIL, ERROR, XPASS) in an earlier `--json`
+    /// report, with its seed unless --seed is given.
+    #[arg(long, value_name = "REPORT.json", conflicts_with_all = ["only", "skip"])]
+    pub rerun_failed: Option<PathBuf>,
+    /// Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// When to colour verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// `auto`: stdout is a terminal, `NO_COLOR` is unset or empty (no-color.org) and `TERM` is
+    /// not `dumb`.
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+/// A verdict's label, in its colour when `colour` is on.
+fn painted(verdict: Verdict, colour: bool) -> String {
+    let code = match verdict {
+        Verdict::Pass => "32",
+        Verdict::NonStrict => "33",
+        Verdict::Xfail => "36",
+        Verdict::Fail | Verdict::Error | Verdict::Xpass => "1;31",
+    };
+    if colour {
+        format!("\x1b[{code}m{}\x1b[0m", verdict.label())
+    } else {
+        verdict.label().to_owned()
+    }
+}
+
+/// `painted`, padded to the widest label, for columns (escape codes do not count).
+fn painted_column(verdict: Verdict, colour: bool) -> String {
+    let pad = 10usize.saturating_sub(verdict.label().len());
+    format!("{}{}", painted(verdict, colour), " ".repeat(pad))
 }
 
 #[derive(Debug, Args)]
@@ -123,13 +185,19 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// A failing random sequence as saved on disk.
+/// A failure as saved on disk for `cogsync replay`: a random sequence (its actions), or a
+/// named case (its ID).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedFailure {
     pub cogsync: String,
+    #[serde(with = "crate::spec::seed_text")]
     pub seed: u64,
     pub endpoint: String,
     pub reason: String,
+    /// The named case that failed; absent for a random sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    #[serde(default)]
     pub actions: Vec<Action>,
     #[serde(default)]
     pub transcript: String,
@@ -187,6 +255,18 @@ pub fn is_loopback(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Why there is no endpoint to run against.
+pub enum NoTarget {
+    /// Said already; exit with this code (usage error, harness trouble).
+    Exit(u8),
+    /// The endpoint accepted a connection and then hung, dripped or reset on its first
+    /// request: a finding about the endpoint, not harness trouble.
+    Finding {
+        trouble: Trouble,
+        exchange: Exchange,
+    },
+}
+
 /// The endpoint to test, and the embedded server when none was given.
 pub struct Target {
     pub endpoint: Endpoint,
@@ -195,7 +275,7 @@ pub struct Target {
 }
 
 /// Resolves `--endpoint` (or starts the embedded server) and checks that it answers at all.
-pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
+pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarget>> {
     let signer = match (&args.aws_profile, args.sign) {
         (Some(profile), _) => Some(Signer::from_profile(profile)?),
         (None, true) => Some(Signer::from_env()?),
@@ -213,14 +293,14 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
                     "cogsync: --endpoint {url}: expected a URL that starts with http:// or \
                      https:// (try http://{url})"
                 );
-                return Ok(Err(EXIT_USAGE));
+                return Ok(Err(NoTarget::Exit(EXIT_USAGE)));
             }
             if !is_loopback(url) && !args.allow_remote {
                 eprintln!(
                     "cogsync: {url} is not a loopback address; a run writes data there. \
                      Pass --allow-remote if that is intended."
                 );
-                return Ok(Err(EXIT_USAGE));
+                return Ok(Err(NoTarget::Exit(EXIT_USAGE)));
             }
             (url.clone(), url.clone(), None)
         }
@@ -250,6 +330,10 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
     let (reply, exchange) = endpoint.call::<serde_json::Value>(&probe).await;
     match preflight(&reply) {
         Preflight::SpeaksTheApi => {}
+        Preflight::Unreachable(trouble) if accepts_connections(&url, args.timeout).await => {
+            // Connected, then no complete answer: the endpoint misbehaves.
+            return Ok(Err(NoTarget::Finding { trouble, exchange }));
+        }
         Preflight::Unreachable(trouble) => {
             // The innermost cause ("Connection refused (os error 111)"), not the whole chain.
             let cause = match &trouble {
@@ -261,7 +345,7 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
                  on the reference server, run `cogsync check` without --endpoint, or start one \
                  with `cogsync serve`."
             );
-            return Ok(Err(EXIT_HARNESS));
+            return Ok(Err(NoTarget::Exit(EXIT_HARNESS)));
         }
         Preflight::NotThisApi(what) => {
             let body: String = exchange.response_body.chars().take(200).collect();
@@ -280,7 +364,7 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
                     .status
                     .map_or_else(|| "no status".to_owned(), |s| s.to_string()),
             );
-            return Ok(Err(EXIT_HARNESS));
+            return Ok(Err(NoTarget::Exit(EXIT_HARNESS)));
         }
     }
     Ok(Ok(Target {
@@ -289,6 +373,59 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, u8>> {
         embedded,
     }))
 }
+
+/// Whether a TCP connection to `url`'s host and port opens within `timeout` seconds: tells an
+/// endpoint that is not there (harness trouble) from one that accepts and then misbehaves (a
+/// finding).
+async fn accepts_connections(url: &str, timeout: f64) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
+        return false;
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let limit = Duration::from_secs_f64(timeout.clamp(0.001, 10.0));
+    matches!(
+        tokio::time::timeout(limit, tokio::net::TcpStream::connect((host.as_str(), port))).await,
+        Ok(Ok(_))
+    )
+}
+
+/// The report of a run that stopped at the preflight because the endpoint accepted the
+/// connection and then gave no complete answer.
+fn preflight_finding(trouble: &Trouble, exchange: Exchange) -> CaseReport {
+    CaseReport {
+        id: PREFLIGHT_ID.to_owned(),
+        title: "the endpoint answers its first request".to_owned(),
+        requirement: "Every request gets a complete answer within --timeout (ERR-3: a server \
+                      never closes the connection without a response)"
+            .to_owned(),
+        level: "MUST".to_owned(),
+        covers: vec!["ERR-3".to_owned()],
+        verdict: Verdict::Fail,
+        detail: Some(format!(
+            "the endpoint accepted the connection, then: {trouble}; no other check ran"
+        )),
+        ambiguities: Vec::new(),
+        duration_ms: exchange.elapsed_ms,
+        steps: vec![Step {
+            operation: "ListRecords (preflight: a dataset nobody writes)".to_owned(),
+            exchanges: vec![exchange],
+            expected: "a complete answer: 200 with the ListRecords members, or an error".to_owned(),
+            actual: trouble.to_string(),
+            verdict: StepVerdict::Trouble {
+                trouble: trouble.to_string(),
+            },
+        }],
+    }
+}
+
+/// The ID under which a preflight finding is reported.
+const PREFLIGHT_ID: &str = "preflight";
 
 /// What the preflight probe learned about the endpoint.
 #[derive(Debug, PartialEq)]
@@ -453,23 +590,32 @@ fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// How much the human output says.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    quiet: bool,
+    verbose: bool,
+    colour: bool,
+}
+
 /// The end of a failing run: every failed ID on one line with what was saved for it, and the
 /// command that runs just those again.
-fn print_failed(report: &RunReport, args: &CheckArgs, seed: u64) {
-    let mut failed: Vec<(String, String)> = report
+fn print_failed(report: &RunReport, args: &CheckArgs, seed: u64, style: Style) {
+    let mut failed: Vec<(Verdict, String, String)> = report
         .cases
         .iter()
         .filter(|c| c.verdict.fails_run())
         .map(|c| {
-            let saved = if c.steps.is_empty() {
+            let saved = if c.steps.is_empty() || c.id == PREFLIGHT_ID {
                 String::new()
             } else {
                 format!(
-                    "curl script {}",
-                    args.artifacts.join(format!("{}.sh", c.id)).display()
+                    "cogsync replay {}{}",
+                    args.artifacts.join(format!("{}.json", c.id)).display(),
+                    endpoint_flag(args)
                 )
             };
-            (format!("{} {}", c.verdict.label(), c.id), saved)
+            (c.verdict, c.id.clone(), saved)
         })
         .collect();
     if let Some(random) = report.random.as_ref().filter(|r| r.verdict.fails_run()) {
@@ -479,37 +625,68 @@ fn print_failed(report: &RunReport, args: &CheckArgs, seed: u64) {
         } else {
             random.vacuous.clone().unwrap_or_default()
         };
-        failed.push((format!("{} {RANDOM_ID}", random.verdict.label()), saved));
+        failed.push((random.verdict, RANDOM_ID.to_owned(), saved));
     }
     if let Some(concurrent) = report.concurrent.as_ref().filter(|c| c.verdict.fails_run()) {
-        let file = args.artifacts.join(format!("concurrent-{seed}.json"));
         let saved = if concurrent.violation.is_some() {
-            format!("history {} (not replayable)", file.display())
+            format!(
+                "history {} (a race is not replayable; re-run the phase with the same seed)",
+                args.artifacts
+                    .join(format!("concurrent-{seed}.history.json"))
+                    .display()
+            )
         } else {
             String::new()
         };
-        failed.push((
-            format!("{} {CONCURRENT_ID}", concurrent.verdict.label()),
-            saved,
-        ));
+        failed.push((concurrent.verdict, CONCURRENT_ID.to_owned(), saved));
+    }
+    if !report.not_run.is_empty() {
+        let shown: Vec<&str> = report.not_run.iter().take(5).map(String::as_str).collect();
+        let more = report.not_run.len() - shown.len();
+        println!(
+            "\nnot run ({}, --max-fail reached): {}{}",
+            report.not_run.len(),
+            shown.join(" "),
+            if more > 0 {
+                format!(" and {more} more (the JSON report lists all)")
+            } else {
+                String::new()
+            }
+        );
     }
     if failed.is_empty() {
         return;
     }
-    println!("\nfailed ({}):", failed.len());
-    let width = failed.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
-    for (id, saved) in &failed {
-        println!("  {id:<width$}  {saved}");
+    if !style.quiet {
+        println!("\nfailed ({}):", failed.len());
+        let width = failed.iter().map(|(_, id, _)| id.len()).max().unwrap_or(0);
+        for (verdict, id, saved) in &failed {
+            println!(
+                "  {} {id:<width$}  {saved}",
+                painted_column(*verdict, style.colour)
+            );
+        }
     }
-    let ids: Vec<&str> = failed
+    let rerunnable: Vec<&str> = failed
         .iter()
-        .filter_map(|(id, _)| id.split_once(' ').map(|(_, id)| id))
+        .map(|(_, id, _)| id.as_str())
+        .filter(|id| *id != PREFLIGHT_ID)
         .collect();
-    println!(
-        "re-run just these: cogsync check --seed {seed}{} --only {}",
-        endpoint_flag(args),
-        ids.join(" ")
-    );
+    if rerunnable.is_empty() {
+        return;
+    }
+    match &args.json {
+        Some(json) => println!(
+            "re-run just these: cogsync check --rerun-failed {}{}",
+            json.display(),
+            endpoint_flag(args)
+        ),
+        None => println!(
+            "re-run just these: cogsync check --seed {seed}{} --only {}",
+            endpoint_flag(args),
+            rerunnable.join(" ")
+        ),
+    }
 }
 
 /// ` --endpoint URL` when the run was against an endpoint of the user's, for printed commands.
@@ -520,9 +697,157 @@ fn endpoint_flag(args: &CheckArgs) -> String {
         .map_or_else(String::new, |url| format!(" --endpoint {url}"))
 }
 
+/// What `--rerun-failed` takes from an earlier report.
+struct Rerun {
+    seed: u64,
+    ids: Vec<String>,
+}
+
+fn read_rerun(path: &Path) -> anyhow::Result<Result<Rerun, Usage>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let report: RunReport = match serde_json::from_str(&text) {
+        Ok(report) => report,
+        Err(e) => {
+            return Ok(Err(Usage(format!(
+                "--rerun-failed {}: not a report written by `cogsync check --json` ({e})",
+                path.display()
+            ))));
+        }
+    };
+    let mut ids: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict.fails_run() && c.id != PREFLIGHT_ID)
+        .map(|c| c.id.clone())
+        .collect();
+    if report
+        .random
+        .as_ref()
+        .is_some_and(|r| r.verdict.fails_run())
+    {
+        ids.push(RANDOM_ID.to_owned());
+    }
+    if report
+        .concurrent
+        .as_ref()
+        .is_some_and(|c| c.verdict.fails_run())
+    {
+        ids.push(CONCURRENT_ID.to_owned());
+    }
+    // Cases that did not run because of --max-fail count as not yet passed.
+    ids.extend(report.not_run.iter().cloned());
+    let known = known_ids();
+    if let Some(unknown) = ids.iter().find(|id| !known.contains(&id.as_str())) {
+        return Ok(Err(Usage(format!(
+            "--rerun-failed {}: the report names {unknown:?}, which this version has no case \
+             for",
+            path.display()
+        ))));
+    }
+    Ok(Ok(Rerun {
+        seed: report.seed,
+        ids,
+    }))
+}
+
+/// Writes a report file and says where.
+fn write_report(path: &Path, what: &str, text: &str, style: Style) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    if !style.quiet {
+        println!("{what} report written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Saves what reproduces a failing case: a replay file and a curl script.
+fn save_case(
+    args: &CheckArgs,
+    seed: u64,
+    base_url: &str,
+    embedded: bool,
+    case: &CaseReport,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let saved = SavedFailure {
+        cogsync: env!("CARGO_PKG_VERSION").to_owned(),
+        seed,
+        endpoint: base_url.to_owned(),
+        reason: case.detail.clone().unwrap_or_default(),
+        case: Some(case.id.clone()),
+        actions: Vec::new(),
+        transcript: transcript(&case.steps),
+        embedded: Some(embedded),
+    };
+    let json = save(
+        &args.artifacts,
+        &format!("{}.json", case.id),
+        &serde_json::to_string_pretty(&saved)?,
+    )?;
+    let sh = save(
+        &args.artifacts,
+        &format!("{}.sh", case.id),
+        &curl_script(&case.steps),
+    )?;
+    Ok((json, sh))
+}
+
+/// Writes the JSON and JUnit reports asked for.
+fn write_reports(report: &RunReport, args: &CheckArgs, style: Style) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        write_report(path, "JSON", &report.to_json(), style)?;
+    }
+    if let Some(path) = &args.junit {
+        write_report(path, "JUnit", &report.to_junit(), style)?;
+    }
+    Ok(())
+}
+
+/// The last lines of a run: its time and the counts.
+fn print_summary(report: &RunReport, seed: u64, style: Style) {
+    if !style.quiet {
+        println!("\ncogsync: {:.1} s", report.elapsed_ms / 1000.0);
+    }
+    let line = report.summary.line();
+    if style.quiet {
+        println!("{line} (seed {seed}, {:.1} s)", report.elapsed_ms / 1000.0);
+    } else {
+        println!("{line}");
+    }
+    if report.summary.total() == 0 {
+        println!("nothing ran: check --only / --skip / --partition");
+    }
+}
+
 pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let seed = args.seed.unwrap_or_else(rand::random);
-    println!("cogsync check: seed {seed} (repeat with --seed {seed})");
+    let style = Style {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        colour: args.color.enabled(),
+    };
+    let rerun = match &args.rerun_failed {
+        Some(path) => match read_rerun(path)? {
+            Ok(rerun) if rerun.ids.is_empty() => {
+                println!(
+                    "cogsync check: nothing failed in {}; nothing to re-run",
+                    path.display()
+                );
+                return Ok(EXIT_OK);
+            }
+            Ok(rerun) => Some(rerun),
+            Err(usage) => {
+                eprintln!("cogsync check: {usage}");
+                return Ok(EXIT_USAGE);
+            }
+        },
+        None => None,
+    };
+    let seed = args
+        .seed
+        .or(rerun.as_ref().map(|r| r.seed))
+        .unwrap_or_else(rand::random);
+    if !style.quiet {
+        println!("cogsync check: seed {seed} (repeat with --seed {seed})");
+    }
     let expect_fail = match &args.expect_fail {
         Some(path) => read_expect_fail(path)?,
         None => Ok(BTreeMap::new()),
@@ -535,17 +860,49 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 return Ok(EXIT_USAGE);
             }
         };
+    let clock = wall_clock();
+    let started_at = clock();
+    let started = Instant::now();
+    let run_id: u32 = rand::random();
     let target = match target(&args.endpoint).await? {
         Ok(t) => t,
-        Err(code) => return Ok(code),
+        Err(NoTarget::Exit(code)) => return Ok(code),
+        Err(NoTarget::Finding { trouble, exchange }) => {
+            let url = exchange.url.clone();
+            let base = args.endpoint.endpoint.clone().unwrap_or(url);
+            let mut report = RunReport::new(&base, run_id, seed, args.strict, started_at);
+            let case = preflight_finding(&trouble, exchange);
+            println!(
+                "\n{} {} — {}",
+                painted(case.verdict, style.colour),
+                case.id,
+                case.title
+            );
+            println!("  {}", case.detail.as_deref().unwrap_or_default());
+            if !style.quiet {
+                print!("{}", transcript(&case.steps));
+            }
+            report.cases.push(case);
+            report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            report.tally();
+            write_reports(&report, &args, style)?;
+            print_summary(&report, seed, style);
+            return Ok(EXIT_FAILED);
+        }
     };
-    let run_id: u32 = rand::random();
-    println!("endpoint: {}", target.label);
-    println!(
-        "run id: {run_id:08x} (every identity this run creates starts with us-east-1:{run_id:08x}-)"
-    );
-    let started = Instant::now();
-    let clock = wall_clock();
+    if !style.quiet {
+        println!("endpoint: {}", target.label);
+        println!(
+            "run id: {run_id:08x} (every identity this run creates starts with us-east-1:{run_id:08x}-)"
+        );
+        if let Some(path) = &args.rerun_failed {
+            println!(
+                "re-running what failed in {}: {}",
+                path.display(),
+                rerun.as_ref().map_or(String::new(), |r| r.ids.join(" "))
+            );
+        }
+    }
     let plan = Plan {
         endpoint: target.endpoint.clone(),
         clock: clock.clone(),
@@ -554,12 +911,25 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         keep: args.keep,
         strict: args.strict,
         expect_fail: expect_fail.clone(),
-        fail_fast: false,
+        max_fail: if args.fail_fast {
+            Some(1)
+        } else {
+            args.max_fail.map(|n| n as usize)
+        },
     };
-    let mut report = RunReport::new(target.endpoint.base_url(), run_id, seed, args.strict);
+    let mut report = RunReport::new(
+        target.endpoint.base_url(),
+        run_id,
+        seed,
+        args.strict,
+        started_at,
+    );
 
     let options = SuiteOptions {
-        only: args.only.clone(),
+        only: rerun
+            .as_ref()
+            .map_or_else(|| args.only.clone(), |r| r.ids.clone()),
+        only_exact: rerun.is_some(),
         skip: args.skip.clone(),
         seed,
         sequences: args.sequences,
@@ -569,7 +939,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         rounds: args.rounds,
         ops_per_device: args.ops_per_device,
     };
-    let case_count = cases::select(&args.only, &args.skip).len() as u64;
+    let case_count = options.selected_cases().len() as u64;
     let bar = progress_bar(case_count + u64::from(args.sequences), "check");
     let shown = bar.clone();
     let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| {
@@ -577,29 +947,42 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             bar.set_position(case_count + n);
         }
     });
-    let verbose = args.verbose;
     let outcome = run_suite(
         &plan,
         &options,
-        |r: &CaseReport| match &bar {
-            Some(bar) => {
-                bar.inc(1);
-                if r.verdict != Verdict::Pass {
-                    bar.println(format!("{:<10} {}", r.verdict.label(), r.id));
-                }
-                if verbose && !r.steps.is_empty() {
-                    bar.println(transcript(&r.steps));
-                }
-            }
-            None => {
-                println!(
-                    "{:<10} {} ({:.0} ms)",
-                    r.verdict.label(),
+        |r: &CaseReport| {
+            let line = if style.quiet {
+                r.verdict.fails_run().then(|| {
+                    format!(
+                        "{} {} — {}",
+                        painted(r.verdict, style.colour),
+                        r.id,
+                        r.detail.as_deref().unwrap_or_default()
+                    )
+                })
+            } else if bar.is_some() {
+                (r.verdict != Verdict::Pass)
+                    .then(|| format!("{} {}", painted_column(r.verdict, style.colour), r.id))
+            } else {
+                Some(format!(
+                    "{} {} ({:.0} ms)",
+                    painted_column(r.verdict, style.colour),
                     r.id,
                     r.duration_ms
-                );
-                if verbose && !r.steps.is_empty() {
-                    println!("{}", transcript(&r.steps));
+                ))
+            };
+            let steps = (style.verbose && !r.steps.is_empty()).then(|| transcript(&r.steps));
+            match &bar {
+                Some(bar) => {
+                    bar.inc(1);
+                    for text in line.iter().chain(steps.iter()) {
+                        bar.println(text);
+                    }
+                }
+                None => {
+                    for text in line.iter().chain(steps.iter()) {
+                        println!("{text}");
+                    }
                 }
             }
         },
@@ -610,12 +993,33 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         bar.finish_and_clear();
     }
     report.cases = outcome.cases;
+    report.not_run = outcome.not_run;
+    let embedded = target.embedded.is_some();
     for case in report
         .cases
         .iter()
         .filter(|c| c.verdict.fails_run() || c.verdict == Verdict::NonStrict)
     {
-        println!("\n{} {} — {}", case.verdict.label(), case.id, case.title);
+        let saved = if case.verdict.fails_run() && !case.steps.is_empty() {
+            Some(save_case(
+                &args,
+                seed,
+                target.endpoint.base_url(),
+                embedded,
+                case,
+            )?)
+        } else {
+            None
+        };
+        if style.quiet {
+            continue;
+        }
+        println!(
+            "\n{} {} — {}",
+            painted(case.verdict, style.colour),
+            case.id,
+            case.title
+        );
         println!(
             "  requirement ({}; {}): {}",
             case.level,
@@ -625,54 +1029,57 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         if let Some(detail) = &case.detail {
             println!("  {detail}");
         }
-        if case.verdict.fails_run() && !case.steps.is_empty() {
+        if let Some((json, sh)) = saved {
             print!("{}", transcript(&case.steps));
-            let path = save(
-                &args.artifacts,
-                &format!("{}.sh", case.id),
-                &curl_script(&case.steps),
-            )?;
-            println!("  curl script: {}", path.display());
+            println!(
+                "  saved: {} (cogsync replay {}{}); curl script: {}",
+                json.display(),
+                json.display(),
+                endpoint_flag(&args),
+                sh.display()
+            );
         }
     }
     if let Some(random) = outcome.random {
         let c = random.coverage;
-        println!(
-            "\nrandom phase: {} sequences, {} checked operations in {:.1} s ({:.0} ops/s); \
-             {} conflicts, {} tombstone writes, {} multi-page lists",
-            random.sequences,
-            c.operations,
-            random.elapsed_ms / 1000.0,
-            random.operations_per_sec,
-            c.conflicts,
-            c.tombstones,
-            c.multi_page_lists
-        );
-        if !random.ambiguities.is_empty() {
+        if !style.quiet {
             println!(
-                "  NON-STRICT: allowed, not the reference outcome on {}",
-                random.ambiguities.join(", ")
+                "\nrandom phase: {} sequences, {} checked operations in {:.1} s ({:.0} ops/s); \
+                 {} conflicts, {} tombstone writes, {} multi-page lists",
+                random.sequences,
+                c.operations,
+                random.elapsed_ms / 1000.0,
+                random.operations_per_sec,
+                c.conflicts,
+                c.tombstones,
+                c.multi_page_lists
             );
+            if !random.ambiguities.is_empty() {
+                println!(
+                    "  {}: allowed, not the reference outcome on {}",
+                    painted(Verdict::NonStrict, style.colour),
+                    random.ambiguities.join(", ")
+                );
+            }
         }
         if let Some(why) = &random.vacuous {
-            println!("  FAIL: {why} (vacuity guard: run more --cases or a longer --steps-max)");
+            println!(
+                "{}{} {RANDOM_ID} — {why} (vacuity guard: run more --cases or a longer --steps-max)",
+                if style.quiet { "" } else { "  " },
+                painted(random.verdict, style.colour)
+            );
         }
         if let Some(f) = &random.failure {
-            println!(
-                "\nFAIL random sequence (seed {seed}), shrunk to {} step(s): {}",
-                f.actions.len(),
-                f.reason
-            );
             let text = transcript(&f.steps);
-            print!("{text}");
             let saved = SavedFailure {
                 cogsync: env!("CARGO_PKG_VERSION").to_owned(),
                 seed,
                 endpoint: target.endpoint.base_url().to_owned(),
                 reason: f.reason.clone(),
+                case: None,
                 actions: f.actions.clone(),
-                transcript: text,
-                embedded: Some(target.embedded.is_some()),
+                transcript: text.clone(),
+                embedded: Some(embedded),
             };
             let json = save(
                 &args.artifacts,
@@ -684,87 +1091,164 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
                 &format!("random-{seed}.sh"),
                 &curl_script(&f.steps),
             )?;
-            println!(
-                "  saved: {} (cogsync replay {}{})",
-                json.display(),
-                json.display(),
-                endpoint_flag(&args)
-            );
-            println!("  curl script: {}", sh.display());
+            if style.quiet {
+                println!(
+                    "{} {RANDOM_ID} — shrunk to {} step(s): {}",
+                    painted(random.verdict, style.colour),
+                    f.actions.len(),
+                    f.reason
+                );
+            } else {
+                println!(
+                    "\n{} random sequence (seed {seed}), shrunk to {} step(s): {}",
+                    painted(random.verdict, style.colour),
+                    f.actions.len(),
+                    f.reason
+                );
+                print!("{text}");
+                println!(
+                    "  saved: {} (cogsync replay {}{})",
+                    json.display(),
+                    json.display(),
+                    endpoint_flag(&args)
+                );
+                println!("  curl script: {}", sh.display());
+            }
         }
         report.random = Some(random);
     }
     if let Some(concurrent) = outcome.concurrent {
-        println!(
-            "\nconcurrent phase: {} devices x {} rounds, {} operations ({} conflicts, {} indeterminate) in {:.1} s; \
-             linearizability checked in {:.0} ms",
-            concurrent.devices,
-            concurrent.rounds,
-            concurrent.operations,
-            concurrent.conflicts,
-            concurrent.indeterminate,
-            concurrent.elapsed_ms / 1000.0,
-            concurrent.check_ms
-        );
-        if let Some(v) = &concurrent.violation {
+        if !style.quiet {
             println!(
-                "\nFAIL concurrent history is not linearizable: {} operations on {} devices \
-                 (no order of the operations explains every answer; `!` marks the ones that cannot come next)",
-                v.operations, v.devices
+                "\nconcurrent phase: {} devices x {} rounds, {} operations ({} conflicts, {} indeterminate) in {:.1} s; \
+                 linearizability checked in {:.0} ms",
+                concurrent.devices,
+                concurrent.rounds,
+                concurrent.operations,
+                concurrent.conflicts,
+                concurrent.indeterminate,
+                concurrent.elapsed_ms / 1000.0,
+                concurrent.check_ms
             );
-            print!("{}", v.timeline);
+        }
+        if let Some(v) = &concurrent.violation {
+            // Named so that nobody takes it for a replay file: a race depends on timing.
             let json = save(
                 &args.artifacts,
-                &format!("concurrent-{seed}.json"),
+                &format!("concurrent-{seed}.history.json"),
                 &serde_json::to_string_pretty(&v.history)?,
             )?;
-            let edn = save(&args.artifacts, &format!("concurrent-{seed}.edn"), &v.edn)?;
-            println!(
-                "  history: {} (EDN for external checkers: {})",
-                json.display(),
-                edn.display()
-            );
+            let edn = save(
+                &args.artifacts,
+                &format!("concurrent-{seed}.history.edn"),
+                &v.edn,
+            )?;
+            if style.quiet {
+                println!(
+                    "{} {CONCURRENT_ID} — not linearizable: {} operations on {} devices",
+                    painted(concurrent.verdict, style.colour),
+                    v.operations,
+                    v.devices
+                );
+            } else {
+                println!(
+                    "\n{} concurrent history is not linearizable: {} operations on {} devices \
+                     (no order of the operations explains every answer; `!` marks the ones that cannot come next)",
+                    painted(concurrent.verdict, style.colour),
+                    v.operations,
+                    v.devices
+                );
+                print!("{}", v.timeline);
+                println!(
+                    "  history: {} (EDN for external checkers: {})",
+                    json.display(),
+                    edn.display()
+                );
+            }
         }
         report.concurrent = Some(concurrent);
     }
 
     report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     report.tally();
-    print_failed(&report, &args, seed);
-    if let Some(path) = &args.json {
-        std::fs::write(path, report.to_json())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report.to_junit())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    print_failed(&report, &args, seed, style);
+    write_reports(&report, &args, style)?;
     if let Some(running) = target.embedded {
         running
             .shutdown()
             .await
             .context("the embedded server did not stop cleanly")?;
     }
-    println!("\ncogsync: {:.1} s", report.elapsed_ms / 1000.0);
-    println!("{}", report.summary.line());
-    if report.summary.total() == 0 {
-        println!("nothing ran: check --only / --skip");
-    }
-    Ok(if report.summary.success() {
+    print_summary(&report, seed, style);
+    Ok(if report.summary.success() && report.not_run.is_empty() {
         EXIT_OK
     } else {
         EXIT_FAILED
     })
 }
 
+/// Says why `file` is not something `replay` runs, when it is another file cogsync writes.
+fn not_a_replay_file(file: &Path, text: &str) -> Option<String> {
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    if name.contains(".history.") || value.get("operations").is_some() || value.is_array() {
+        return Some(format!(
+            "{name} is a concurrent history: races depend on timing, so it cannot be replayed \
+             step by step. Re-run the phase with `cogsync check --only concurrent --seed SEED`, \
+             or feed the .edn file beside it to a linearizability checker."
+        ));
+    }
+    if name.contains(".finding.") || value.get("oracle").is_some() {
+        return Some(format!(
+            "{name} is a network-fuzz finding: run the curl script saved beside it (same name, \
+             .sh) to send the request again, or `cogsync fuzz --seed SEED` to repeat the run."
+        ));
+    }
+    if value.get("tool").is_some() && value.get("summary").is_some() {
+        return Some(format!(
+            "{name} is a run report: `cogsync check --rerun-failed {}` runs what failed in it",
+            file.display()
+        ));
+    }
+    None
+}
+
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let saved: SavedFailure = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a saved cogsync failure", args.file.display()))?;
-    if saved.actions.is_empty() {
-        bail!("{} holds no actions", args.file.display());
-    }
+    let saved: SavedFailure = match serde_json::from_str(&text) {
+        Ok(saved) => saved,
+        Err(e) => {
+            let why = not_a_replay_file(&args.file, &text).unwrap_or_else(|| {
+                format!(
+                    "{} is not a failure saved by `cogsync check` ({e})",
+                    args.file.display()
+                )
+            });
+            eprintln!("cogsync replay: {why}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let case = match &saved.case {
+        Some(id) => match cases::all().into_iter().find(|c| c.id == id) {
+            Some(case) => Some(case),
+            None => {
+                eprintln!(
+                    "cogsync replay: {} names the case {id:?}, which this version does not have",
+                    args.file.display()
+                );
+                return Ok(EXIT_USAGE);
+            }
+        },
+        None if saved.actions.is_empty() => {
+            eprintln!(
+                "cogsync replay: {} holds neither a case nor actions",
+                args.file.display()
+            );
+            return Ok(EXIT_USAGE);
+        }
+        None => None,
+    };
     // The endpoint the failure was found on, unless --endpoint names another; a failure
     // found on an embedded server replays on a fresh one.
     let mut endpoint_args = args.endpoint.clone();
@@ -781,34 +1265,67 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     };
     let target = match target(&endpoint_args).await? {
         Ok(t) => t,
-        Err(code) => return Ok(code),
+        Err(NoTarget::Exit(code)) => return Ok(code),
+        Err(NoTarget::Finding { trouble, .. }) => {
+            println!(
+                "the endpoint accepted the connection, then: {trouble} (on the first request)"
+            );
+            println!("0 passed, 1 failed");
+            return Ok(EXIT_FAILED);
+        }
+    };
+    let what = match &case {
+        Some(case) => format!("case {}", case.id),
+        None => format!("{} action(s)", saved.actions.len()),
     };
     println!(
-        "cogsync replay: {} action(s) from {} against {} ({whose})",
-        saved.actions.len(),
+        "cogsync replay: {what} from {} against {} ({whose})",
         args.file.display(),
         target.label
     );
     println!("originally: {}", saved.reason);
     let run_id: u32 = rand::random();
-    let run = run_sequence(
-        target.endpoint.clone(),
-        wall_clock(),
-        Namer::new(run_id, 1),
-        &saved.actions,
-        false,
-    )
-    .await;
-    print!("{}", transcript(&run.steps));
+    let (failure, steps) = match case {
+        Some(case) => {
+            let plan = Plan {
+                endpoint: target.endpoint.clone(),
+                clock: wall_clock(),
+                run_id,
+                jobs: 1,
+                keep: false,
+                strict: false,
+                expect_fail: BTreeMap::new(),
+                max_fail: None,
+            };
+            let report = run_case(&plan, case, 1).await;
+            let failure = report
+                .verdict
+                .fails_run()
+                .then(|| report.detail.clone().unwrap_or_default());
+            (failure, report.steps)
+        }
+        None => {
+            let run = run_sequence(
+                target.endpoint.clone(),
+                wall_clock(),
+                Namer::new(run_id, 1),
+                &saved.actions,
+                false,
+            )
+            .await;
+            (run.failure.map(|stop| stop.to_string()), run.steps)
+        }
+    };
+    print!("{}", transcript(&steps));
     if let Some(running) = target.embedded {
         running
             .shutdown()
             .await
             .context("the embedded server did not stop cleanly")?;
     }
-    match run.failure {
-        Some(stop) => {
-            println!("reproduced: {stop}");
+    match failure {
+        Some(why) => {
+            println!("reproduced: {why}");
             println!("0 passed, 1 failed");
             Ok(EXIT_FAILED)
         }
@@ -816,7 +1333,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             println!(
                 "did not reproduce: each of the {} answers above was compared with the model \
                  (status, error type, records, counts and flags) and every one was allowed",
-                run.steps.len()
+                steps.len()
             );
             println!("1 passed, 0 failed");
             Ok(EXIT_NOT_REPRODUCED)

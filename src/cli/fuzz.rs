@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::check::{EndpointArgs, Target, parse_duration, target, wall_clock};
+use super::check::{EndpointArgs, NoTarget, Target, parse_duration, target, wall_clock};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::client::{Endpoint, EndpointOptions};
 use crate::server::{self, Fault, ServerConfig, Variant};
@@ -107,9 +107,11 @@ fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> a
         println!("\n{}", netfuzz::finding_line(finding));
         let stem = format!("netfuzz-{}-{:02}", report.seed, i + 1);
         let json = serde_json::to_string_pretty(finding).context("cannot encode a finding")?;
-        let json_path = save(artifacts, &format!("{stem}.json"), &json)?;
+        // `.finding.json`: not a file for `cogsync replay`; the curl script beside it resends
+        // the request.
+        let json_path = save(artifacts, &format!("{stem}.finding.json"), &json)?;
         let curl = finding.curl(base_url);
-        let curl_path = save(artifacts, &format!("{stem}.sh"), &curl)?;
+        let curl_path = save(artifacts, &format!("{stem}.finding.sh"), &curl)?;
         println!(
             "  request body {} bytes, shrunk to {}; saved {} and {}",
             finding.body_bytes_original,
@@ -160,7 +162,14 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
     } else {
         match target(&args.endpoint).await? {
             Ok(t) => t,
-            Err(code) => return Ok(code),
+            Err(NoTarget::Exit(code)) => return Ok(code),
+            Err(NoTarget::Finding { trouble, .. }) => {
+                println!(
+                    "FAIL preflight: the endpoint accepted the connection, then: {trouble} (on \
+                     the first request; nothing was fuzzed)"
+                );
+                return Ok(EXIT_FAILED);
+            }
         }
     };
     let run_id: u32 = rand::random();

@@ -183,6 +183,45 @@ fn choose<T: std::str::FromStr<Err: std::fmt::Display> + Copy>(
     }
 }
 
+/// A start-up failure of `serve`, said once (no repeated cause chain), with what to do.
+fn serve_error_help(error: &server::ServerError) -> String {
+    match error {
+        server::ServerError::Database { path, source } => {
+            // rusqlite repeats its message through its own source; its first line is enough.
+            let why = match source {
+                rusqlite::Error::SqliteFailure(code, Some(message)) => {
+                    format!("{message} (SQLite error {})", code.extended_code)
+                }
+                other => other.to_string(),
+            };
+            format!(
+                "cannot open the database {path}: {why}. --db creates the file but not its \
+                 directory: check that the directory exists and is writable."
+            )
+        }
+        server::ServerError::Bind { addr, source } => {
+            let hint = match source.kind() {
+                std::io::ErrorKind::AddrInUse => format!(
+                    "another process already listens on port {}; pick another with --addr \
+                     {}:PORT, or port 0 for a free one.",
+                    addr.port(),
+                    addr.ip()
+                ),
+                std::io::ErrorKind::PermissionDenied => {
+                    "ports below 1024 need privileges; use a port above 1023.".to_owned()
+                }
+                std::io::ErrorKind::AddrNotAvailable => {
+                    "that address is not one of this machine's; use 127.0.0.1 or 0.0.0.0."
+                        .to_owned()
+                }
+                _ => "check the address given to --addr.".to_owned(),
+            };
+            format!("cannot listen on {addr}: {source}; {hint}")
+        }
+        other => other.to_string(),
+    }
+}
+
 async fn serve(
     addr: SocketAddr,
     db: Option<PathBuf>,
@@ -225,9 +264,13 @@ async fn serve(
         variant,
         ..ServerConfig::default()
     };
-    let running = server::spawn(addr, config)
-        .await
-        .with_context(|| format!("cannot start the server on {addr}"))?;
+    let running = match server::spawn(addr, config).await {
+        Ok(running) => running,
+        Err(e) => {
+            eprintln!("cogsync serve: {}", serve_error_help(&e));
+            return Ok(EXIT_HARNESS);
+        }
+    };
     let bound = running.addr();
     if bound.ip().is_loopback() {
         say(format_args!(

@@ -139,10 +139,11 @@ async fn run_against(
         keep: false,
         strict: false,
         expect_fail: Default::default(),
-        fail_fast: fault.is_some(),
+        max_fail: fault.is_some().then_some(1),
     };
     let options = SuiteOptions {
         only: Vec::new(),
+        only_exact: false,
         skip: Vec::new(),
         seed,
         sequences: args.sequences,

@@ -69,19 +69,19 @@ impl ServerConfig {
 /// Why a reference server could not start or keep running.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("cannot open database {path}: {source}")]
+    #[error("cannot open database {path}")]
     Database {
         path: String,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
         #[source]
         source: io::Error,
     },
-    #[error("server failed: {0}")]
+    #[error("server failed")]
     Serve(#[source] io::Error),
     #[error("server task ended abnormally: {0}")]
     Task(String),

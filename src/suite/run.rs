@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -75,9 +75,16 @@ pub struct Plan {
     pub strict: bool,
     /// Case ID → reason, from `--expect-fail`.
     pub expect_fail: BTreeMap<String, String>,
-    /// Stop starting cases (and skip the random phase) after the first failure: for
-    /// `cogsync mutants`, where one failure is enough.
-    pub fail_fast: bool,
+    /// Stop starting cases (and skip the later phases) once this many verdicts failed the run:
+    /// `Some(1)` for `cogsync mutants` and `--fail-fast`, where one failure is enough.
+    pub max_fail: Option<usize>,
+}
+
+impl Plan {
+    /// Whether `failed` failing verdicts are enough to stop starting new work.
+    pub fn enough_failed(&self, failed: usize) -> bool {
+        self.max_fail.is_some_and(|max| failed >= max.max(1))
+    }
 }
 
 /// Turns a case's ending and steps into its verdict, before `--strict` and `--expect-fail`.
@@ -187,7 +194,7 @@ pub async fn run_cases(
     mut done: impl FnMut(&CaseReport),
 ) -> Vec<CaseReport> {
     let permits = Arc::new(Semaphore::new(plan.jobs.max(1)));
-    let failed = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicUsize::new(0));
     let mut set = JoinSet::new();
     for (index, case) in cases.into_iter().enumerate() {
         let plan = plan.clone();
@@ -195,12 +202,12 @@ pub async fn run_cases(
         let failed = failed.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            if plan.fail_fast && failed.load(Ordering::Relaxed) {
+            if plan.enough_failed(failed.load(Ordering::Relaxed)) {
                 return (index, None);
             }
             let report = run_case(&plan, case, index as u32 + 1).await;
             if report.verdict.fails_run() {
-                failed.store(true, Ordering::Relaxed);
+                failed.fetch_add(1, Ordering::Relaxed);
             }
             (index, Some(report))
         });
@@ -239,7 +246,10 @@ pub async fn run_cases(
 /// What to run beyond the per-case plan.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
+    /// ID prefixes to run (all when empty); whole IDs when `only_exact`.
     pub only: Vec<String>,
+    /// `only` holds whole IDs, not prefixes (`--rerun-failed`).
+    pub only_exact: bool,
     pub skip: Vec<String>,
     pub seed: u64,
     /// Random sequences (0: no random phase).
@@ -263,12 +273,28 @@ pub struct SuiteOutcome {
     pub cases: Vec<CaseReport>,
     pub random: Option<super::machine::RandomReport>,
     pub concurrent: Option<super::concurrent::ConcurrentReport>,
+    /// Selected named cases that never started because `max_fail` was reached.
+    pub not_run: Vec<String>,
     /// Milliseconds from the start to the first failing verdict, if any.
     pub first_failure_ms: Option<f64>,
 }
 
 fn matches_prefix(id: &str, prefixes: &[String]) -> bool {
     prefixes.iter().any(|p| id.starts_with(p.as_str()))
+}
+
+impl SuiteOptions {
+    /// The named cases this run selects, in case order.
+    pub fn selected_cases(&self) -> Vec<Case> {
+        if self.only_exact {
+            super::cases::select(&[], &self.skip)
+                .into_iter()
+                .filter(|c| self.only.iter().any(|id| id == c.id))
+                .collect()
+        } else {
+            super::cases::select(&self.only, &self.skip)
+        }
+    }
 }
 
 /// Runs the selected named cases, then the random phase; `on_case` sees each case report as it
@@ -281,7 +307,8 @@ pub async fn run_suite(
 ) -> SuiteOutcome {
     let started = Instant::now();
     let mut first_failure_ms: Option<f64> = None;
-    let selected = super::cases::select(&options.only, &options.skip);
+    let selected = options.selected_cases();
+    let selected_ids: Vec<&'static str> = selected.iter().map(|c| c.id).collect();
     let cases = run_cases(plan, selected, |r| {
         if r.verdict.fails_run() && first_failure_ms.is_none() {
             first_failure_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
@@ -289,10 +316,21 @@ pub async fn run_suite(
         on_case(r);
     })
     .await;
-    let random_selected = (options.only.is_empty() || matches_prefix(RANDOM_ID, &options.only))
+    let mut not_run: Vec<String> = selected_ids
+        .iter()
+        .filter(|id| !cases.iter().any(|c| c.id == **id))
+        .map(|id| (*id).to_owned())
+        .collect();
+    let failed_so_far = |cases: &[CaseReport], more: usize| {
+        cases.iter().filter(|c| c.verdict.fails_run()).count() + more
+    };
+    let random_wanted = (options.only.is_empty() || matches_prefix(RANDOM_ID, &options.only))
         && !matches_prefix(RANDOM_ID, &options.skip)
-        && options.sequences > 0
-        && !(plan.fail_fast && first_failure_ms.is_some());
+        && options.sequences > 0;
+    let random_selected = random_wanted && !plan.enough_failed(failed_so_far(&cases, 0));
+    if random_wanted && !random_selected {
+        not_run.push(RANDOM_ID.to_owned());
+    }
     let random = if random_selected {
         let random_plan = super::machine::RandomPlan {
             endpoint: plan.endpoint.clone(),
@@ -317,12 +355,19 @@ pub async fn run_suite(
     } else {
         None
     };
-    let concurrent_selected = (options.only.is_empty()
+    let concurrent_wanted = (options.only.is_empty()
         || matches_prefix(CONCURRENT_ID, &options.only))
         && !matches_prefix(CONCURRENT_ID, &options.skip)
         && options.devices > 0
-        && options.rounds > 0
-        && !(plan.fail_fast && first_failure_ms.is_some());
+        && options.rounds > 0;
+    let concurrent_selected = concurrent_wanted
+        && !plan.enough_failed(failed_so_far(
+            &cases,
+            usize::from(random.as_ref().is_some_and(|r| r.verdict.fails_run())),
+        ));
+    if concurrent_wanted && !concurrent_selected {
+        not_run.push(CONCURRENT_ID.to_owned());
+    }
     let concurrent = if concurrent_selected {
         let concurrent_plan = super::concurrent::ConcurrentPlan {
             endpoint: plan.endpoint.clone(),
@@ -351,6 +396,7 @@ pub async fn run_suite(
         cases,
         random,
         concurrent,
+        not_run,
         first_failure_ms,
     }
 }
