@@ -34,6 +34,47 @@ Exit codes:
   3  harness trouble (cannot bind, cannot open the database, endpoint unreachable)
   4  replay: the saved failure did not reproduce";
 
+const SERVE_EXIT_HELP: &str = "\
+Exit codes:
+  0  stopped cleanly (Ctrl-C or SIGTERM)
+  2  usage error (e.g. an unknown --fault or --variant)
+  3  cannot listen on --addr or open the --db file";
+
+const CHECK_EXIT_HELP: &str = "\
+Exit codes:
+  0  everything ran and passed (NON-STRICT and XFAIL do not fail a run)
+  1  the endpoint failed a check: FAIL, ERROR or XPASS, or it hung or reset on its first request
+  2  usage error (unknown case ID in --only/--skip/--expect-fail, bad --partition, ...)
+  3  harness trouble: the endpoint is unreachable or does not speak this API";
+
+const MUTANTS_EXIT_HELP: &str = "\
+Exit codes:
+  0  every fault was caught and every variant passed
+  1  a fault survived, a variant failed, or the clean server failed
+  2  usage error
+  3  harness trouble";
+
+const REPLAY_EXIT_HELP: &str = "\
+Exit codes:
+  1  the failure reproduced
+  2  usage error (the file is not a replay file)
+  3  harness trouble: the endpoint is unreachable or does not speak this API
+  4  the failure did not reproduce";
+
+const FUZZ_EXIT_HELP: &str = "\
+Exit codes:
+  0  no finding (NON-STRICT notes do not fail a run)
+  1  findings (saved with a curl script each)
+  2  usage error
+  3  harness trouble: the endpoint is unreachable or does not speak this API";
+
+const BENCH_EXIT_HELP: &str = "\
+Exit codes:
+  0  measured
+  1  some requests failed (the figures count successes only)
+  2  usage error
+  3  cannot start the server or reach the endpoint";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cogsync",
@@ -52,7 +93,7 @@ enum Command {
     ///
     /// Point any AWS SDK or the AWS CLI at it with an endpoint URL override and any static
     /// credentials; it does not check signatures.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = SERVE_EXIT_HELP)]
     Serve {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -74,7 +115,7 @@ enum Command {
     ///
     /// Named cases first, then model-based random sequences; every answer is compared with the
     /// model's allowed outcomes. Failures are shrunk and saved for `cogsync replay`.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = CHECK_EXIT_HELP)]
     Check(Box<check::CheckArgs>),
     /// Run `check` against the reference server with each injected fault and with each allowed
     /// variant: every fault must be caught, every variant must pass.
@@ -85,20 +126,20 @@ enum Command {
     /// suite: the variant passes when nothing FAILs or ERRORs (NON-STRICT is fine), so every
     /// failure is a false alarm the suite would raise against a correct server. The clean
     /// server must pass in the same run.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = MUTANTS_EXIT_HELP)]
     Mutants(mutants::MutantsArgs),
     /// List the named cases: ID, level, requirements covered, title.
     List(check::ListArgs),
     /// Run a failing sequence saved by `cogsync check` again.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = REPLAY_EXIT_HELP)]
     Replay(check::ReplayArgs),
     /// Measure UpdateRecords/s and ListRecords/s over loopback with concurrent connections.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = BENCH_EXIT_HELP)]
     Bench(bench::BenchArgs),
     /// Fuzz an endpoint over the network: model-checked valid traffic interleaved with
     /// malformed requests, each answered as the spec allows for it (most with a clean 4xx,
     /// ERR-1..3) and none changing data.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = FUZZ_EXIT_HELP)]
     Fuzz(Box<fuzz::FuzzArgs>),
 }
 
