@@ -82,8 +82,9 @@ pub struct CheckArgs {
     /// cases or sequences (as many as are in flight) it compares their mean time per request
     /// with the lowest seen: within 1.25x (the endpoint is not queueing, so more in flight
     /// means more checks per second) it doubles the number in flight, up to --max-inflight;
-    /// above 1.5x (requests queue) it drops by a quarter, not below 8. A local server stays
-    /// near 8; one that answers 40 ms late gets the cap.
+    /// above 1.5x (requests queue) it drops by a quarter, not below 8. On a local server the
+    /// time per request grows with the number in flight, so it stays low (16-40 here); one
+    /// that answers 40 ms late gets the cap.
     #[arg(long, default_value = "auto", value_name = "N|auto")]
     pub jobs: Jobs,
     /// The most cases or sequences in flight under `--jobs auto`, so a shared endpoint is not
