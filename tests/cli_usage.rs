@@ -74,6 +74,33 @@ fn an_endpoint_without_a_scheme_suggests_http() {
     assert!(err.contains("try http://127.0.0.1:8080"), "{err}");
 }
 
+#[test]
+fn a_partition_outside_one_to_n_is_a_usage_error() {
+    for bad in ["0/4", "5/4", "1/0", "2", "a/b"] {
+        let (code, err) = check(&["--partition", bad]);
+        assert_eq!(code, Some(2), "--partition {bad}: {err}");
+        assert!(
+            err.contains("K/N"),
+            "--partition {bad} says what is expected: {err}"
+        );
+    }
+}
+
+#[test]
+fn jobs_take_auto_or_a_number_within_max_inflight() {
+    let (code, err) = check(&["--jobs", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("auto"), "{err}");
+    let (code, err) = check(&["--jobs", "100", "--max-inflight", "64"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--jobs 100 is above --max-inflight 64"),
+        "{err}"
+    );
+    let (code, err) = check(&["--max-inflight", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
 /// A loopback web server that is not Cognito Sync: every request gets an HTML 404, as
 /// `python3 -m http.server` answers unknown paths. It serves a few connections, then stops.
 fn html_server() -> String {

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use cogsync::client::{Endpoint, EndpointOptions};
 use cogsync::server::{self, ServerConfig};
 use cogsync::suite::cases;
+use cogsync::suite::pacer::Jobs;
 use cogsync::suite::run::{Plan, Verdict, run_cases};
 use cogsync::suite::session::Clock;
 
@@ -28,7 +29,8 @@ async fn every_named_case_passes_the_reference_server() {
         endpoint,
         clock: wall_clock(),
         run_id: 0x5eed,
-        jobs: 8,
+        jobs: Jobs::Fixed(8),
+        inflight_max: 8,
         keep: false,
         strict: true,
         expect_fail: Default::default(),

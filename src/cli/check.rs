@@ -19,8 +19,11 @@ use crate::server::{self, RunningServer, ServerConfig};
 use crate::spec::{DatasetPath, ListRecordsRequest, Request};
 use crate::suite::cases;
 use crate::suite::machine::{Action, run_sequence};
+use crate::suite::pacer::{INFLIGHT_MAX_DEFAULT, Jobs};
+use crate::suite::partition::Partition;
 use crate::suite::run::{
     CONCURRENT_ID, CaseReport, Plan, RANDOM_ID, SuiteOptions, Verdict, run_case, run_suite,
+    selected_cases,
 };
 use crate::suite::session::{Clock, Namer, Step, StepVerdict};
 
@@ -59,7 +62,10 @@ pub struct CheckArgs {
     /// Longest random sequence, in operations.
     #[arg(long, default_value_t = 40, value_name = "N")]
     pub steps_max: usize,
-    /// Stop generating random sequences after this long (e.g. 30s, 5m); shrinking finishes.
+    /// Bound the whole run to about this long (e.g. 30s, 5m). The named cases always run; the
+    /// random phase starts no new sequence once 80 % of the time the named cases left is
+    /// spent (all of it when the concurrent phase does not run), and the concurrent phase
+    /// ends by the deadline. Sequences in flight, and shrinking a failure, finish.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub time_budget: Option<Duration>,
     /// Devices racing on one dataset in the concurrent phase (0 skips the phase).
@@ -71,9 +77,27 @@ pub struct CheckArgs {
     /// Operations per device per round.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub ops_per_device: usize,
-    /// Cases and sequences run at once, each on its own identity.
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    pub jobs: usize,
+    /// Cases and sequences in flight at once, each on its own identity: a number, or `auto`.
+    ///
+    /// `auto` starts at 8 and follows the endpoint's latency. After each window of finished
+    /// cases or sequences (as many as are in flight) it compares their mean time per request
+    /// with the lowest seen: within 1.25x (the endpoint is not queueing, so more in flight
+    /// means more checks per second) it doubles the number in flight, up to --max-inflight;
+    /// above 1.5x (requests queue) it drops by a quarter, not below 8. On a local server the
+    /// time per request grows with the number in flight, so it stays low (16-40 here); one
+    /// that answers 40 ms late gets the cap.
+    #[arg(long, default_value = "auto", value_name = "N|auto")]
+    pub jobs: Jobs,
+    /// The most cases or sequences in flight under `--jobs auto`, so a shared endpoint is not
+    /// flooded; `--jobs N` may not exceed it.
+    #[arg(long, default_value_t = INFLIGHT_MAX_DEFAULT, value_name = "N", value_parser = at_least_one)]
+    pub max_inflight: usize,
+    /// Run shard K of N (e.g. 2/4), for CI that splits a run over N jobs with the same
+    /// --seed: named cases go to shards by a stable hash of their ID, random sequence i to
+    /// shard i % N + 1, and the concurrent phase runs in shard 1. Together the N shards run
+    /// exactly what the whole run does, each once.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
     /// Count NON-STRICT (allowed but not the reference outcome) as failure.
     #[arg(long)]
     pub strict: bool,
@@ -192,6 +216,9 @@ pub struct SavedFailure {
     pub cogsync: String,
     #[serde(with = "crate::spec::seed_text")]
     pub seed: u64,
+    /// The sequence's number in the run with `seed` (absent in files of older versions).
+    #[serde(default)]
+    pub index: Option<u32>,
     pub endpoint: String,
     pub reason: String,
     /// The named case that failed; absent for a random sequence.
@@ -229,6 +256,14 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?} is not a positive duration"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// A count of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{text:?} is not a number of at least 1")),
+    }
 }
 
 /// The wall clock: the CLI is the one place that reads it and hands it to the suite.
@@ -542,6 +577,17 @@ fn check_selectors(only: &[String], skip: &[String]) -> Result<(), Usage> {
     Ok(())
 }
 
+/// `--jobs N` above `--max-inflight` would flood the endpoint the cap protects.
+fn check_inflight(jobs: Jobs, inflight_max: usize) -> Result<(), Usage> {
+    match jobs {
+        Jobs::Fixed(n) if n > inflight_max => Err(Usage(format!(
+            "--jobs {n} is above --max-inflight {inflight_max}; raise --max-inflight too, or use \
+             --jobs auto"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `; did you mean "…"?` with the known ID closest to `wanted`, if one is close enough.
 fn did_you_mean(wanted: &str, known: &[&str]) -> String {
     known
@@ -675,14 +721,17 @@ fn print_failed(report: &RunReport, args: &CheckArgs, seed: u64, style: Style) {
     if rerunnable.is_empty() {
         return;
     }
+    let partition = args
+        .partition
+        .map_or_else(String::new, |p| format!(" --partition {p}"));
     match &args.json {
         Some(json) => println!(
-            "re-run just these: cogsync check --rerun-failed {}{}",
+            "re-run just these: cogsync check --rerun-failed {}{}{partition}",
             json.display(),
             endpoint_flag(args)
         ),
         None => println!(
-            "re-run just these: cogsync check --seed {seed}{} --only {}",
+            "re-run just these: cogsync check --seed {seed}{}{partition} --only {}",
             endpoint_flag(args),
             rerunnable.join(" ")
         ),
@@ -771,6 +820,7 @@ fn save_case(
     let saved = SavedFailure {
         cogsync: env!("CARGO_PKG_VERSION").to_owned(),
         seed,
+        index: None,
         endpoint: base_url.to_owned(),
         reason: case.detail.clone().unwrap_or_default(),
         case: Some(case.id.clone()),
@@ -852,14 +902,16 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         Some(path) => read_expect_fail(path)?,
         None => Ok(BTreeMap::new()),
     };
-    let expect_fail =
-        match expect_fail.and_then(|e| check_selectors(&args.only, &args.skip).map(|()| e)) {
-            Ok(expect_fail) => expect_fail,
-            Err(usage) => {
-                eprintln!("cogsync check: {usage}");
-                return Ok(EXIT_USAGE);
-            }
-        };
+    let expect_fail = match expect_fail
+        .and_then(|e| check_selectors(&args.only, &args.skip).map(|()| e))
+        .and_then(|e| check_inflight(args.jobs, args.max_inflight).map(|()| e))
+    {
+        Ok(expect_fail) => expect_fail,
+        Err(usage) => {
+            eprintln!("cogsync check: {usage}");
+            return Ok(EXIT_USAGE);
+        }
+    };
     let clock = wall_clock();
     let started_at = clock();
     let started = Instant::now();
@@ -907,7 +959,8 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         endpoint: target.endpoint.clone(),
         clock: clock.clone(),
         run_id,
-        jobs: args.jobs.max(1),
+        jobs: args.jobs,
+        inflight_max: args.max_inflight,
         keep: args.keep,
         strict: args.strict,
         expect_fail: expect_fail.clone(),
@@ -935,12 +988,29 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         sequences: args.sequences,
         steps_max: args.steps_max,
         time_budget: args.time_budget,
+        partition: args.partition.unwrap_or_default(),
         devices: args.devices,
         rounds: args.rounds,
         ops_per_device: args.ops_per_device,
     };
-    let case_count = options.selected_cases().len() as u64;
-    let bar = progress_bar(case_count + u64::from(args.sequences), "check");
+    let case_count = selected_cases(&options).len() as u64;
+    let sequence_count = options.partition.sequences_of(args.sequences);
+    if let Some(partition) = args.partition.filter(|_| !style.quiet) {
+        println!(
+            "partition {partition}: {case_count} of {} named cases, {sequence_count} of {} random \
+             sequences (those whose number i has i % {} = {}), {}",
+            cases::select(&args.only, &args.skip).len(),
+            args.sequences,
+            partition.count(),
+            partition.shard() - 1,
+            if partition.has_concurrent() {
+                "and the concurrent phase"
+            } else {
+                "no concurrent phase (shard 1 runs it)"
+            }
+        );
+    }
+    let bar = progress_bar(case_count + u64::from(sequence_count), "check");
     let shown = bar.clone();
     let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| {
         if let Some(bar) = &shown {
@@ -1074,6 +1144,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             let saved = SavedFailure {
                 cogsync: env!("CARGO_PKG_VERSION").to_owned(),
                 seed,
+                index: Some(f.index),
                 endpoint: target.endpoint.base_url().to_owned(),
                 reason: f.reason.clone(),
                 case: None,
@@ -1093,16 +1164,20 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             )?;
             if style.quiet {
                 println!(
-                    "{} {RANDOM_ID} — shrunk to {} step(s): {}",
+                    "{} {RANDOM_ID} — sequence {}, shrunk to {} step(s) from {}: {}",
                     painted(random.verdict, style.colour),
+                    f.index,
                     f.actions.len(),
+                    f.original_len,
                     f.reason
                 );
             } else {
                 println!(
-                    "\n{} random sequence (seed {seed}), shrunk to {} step(s): {}",
+                    "\n{} random sequence {} (seed {seed}), shrunk to {} step(s) from {}: {}",
                     painted(random.verdict, style.colour),
+                    f.index,
                     f.actions.len(),
+                    f.original_len,
                     f.reason
                 );
                 print!("{text}");
@@ -1167,6 +1242,21 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             }
         }
         report.concurrent = Some(concurrent);
+    }
+    let pacing = outcome.pacing;
+    match pacing.jobs {
+        _ if style.quiet => {}
+        Jobs::Auto => println!(
+            "\nin flight: up to {} cases or sequences at once (--jobs auto, --max-inflight {}{})",
+            pacing.peak,
+            args.max_inflight,
+            pacing
+                .unloaded_latency_ms
+                .map_or_else(String::new, |ms| format!(
+                    "; lowest latency {ms:.1} ms per request"
+                ))
+        ),
+        Jobs::Fixed(n) => println!("\nin flight: {n} cases or sequences at once (--jobs {n})"),
     }
 
     report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -1291,7 +1381,8 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
                 endpoint: target.endpoint.clone(),
                 clock: wall_clock(),
                 run_id,
-                jobs: 1,
+                jobs: Jobs::Fixed(1),
+                inflight_max: 1,
                 keep: false,
                 strict: false,
                 expect_fail: BTreeMap::new(),

@@ -8,6 +8,7 @@ mod mutants;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -110,6 +111,11 @@ enum Command {
         /// the suite accepts it; `--variant list` prints every variant's name and description.
         #[arg(long, value_name = "NAME")]
         variant: Option<String>,
+        /// Send every answer this late (e.g. 40ms), to try a client or `cogsync check` against
+        /// a stand-in for a remote endpoint. Each answer waits on its own: concurrent requests
+        /// overlap their waits.
+        #[arg(long, value_name = "DURATION", value_parser = check::parse_duration)]
+        latency: Option<Duration>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
     ///
@@ -170,7 +176,17 @@ pub fn main() -> ExitCode {
                 db,
                 fault,
                 variant,
-            } => serve(addr, db, fault.as_deref(), variant.as_deref()).await,
+                latency,
+            } => {
+                serve(
+                    addr,
+                    db,
+                    fault.as_deref(),
+                    variant.as_deref(),
+                    latency.unwrap_or_default(),
+                )
+                .await
+            }
             Command::Bench(args) => bench::run(args).await,
             Command::Fuzz(args) => fuzz::fuzz(*args).await,
             Command::Check(args) => check::check(*args).await,
@@ -268,6 +284,7 @@ async fn serve(
     db: Option<PathBuf>,
     fault: Option<&str>,
     variant: Option<&str>,
+    latency: Duration,
 ) -> anyhow::Result<u8> {
     let fault = match choose(fault, &Fault::ALL, |f| (f.name(), f.description())) {
         Choice::Absent => None,
@@ -295,14 +312,18 @@ async fn serve(
             variant.description()
         );
     }
-    let storage = match &db {
+    let mut storage = match &db {
         Some(path) => format!("database {}", path.display()),
         None => "in memory; data is lost on exit, use --db PATH to keep it".to_owned(),
     };
+    if !latency.is_zero() {
+        storage.push_str(&format!("; every answer {latency:?} late"));
+    }
     let config = ServerConfig {
         db,
         fault,
         variant,
+        latency,
         ..ServerConfig::default()
     };
     let running = match server::spawn(addr, config).await {

@@ -14,6 +14,8 @@ use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
 use crate::report::Summary;
 use crate::server::{self, Fault, ServerConfig, Variant};
+use crate::suite::pacer::Jobs;
+use crate::suite::partition::Partition;
 use crate::suite::run::{Plan, SuiteOptions, SuiteOutcome, Verdict, run_suite};
 
 /// Failing case IDs shown in the variants table; the JSON report lists all of them.
@@ -135,7 +137,8 @@ async fn run_against(
         endpoint,
         clock: wall_clock(),
         run_id: rand::random(),
-        jobs: jobs.max(1),
+        jobs: Jobs::Fixed(jobs.max(1)),
+        inflight_max: jobs.max(1),
         keep: false,
         strict: false,
         expect_fail: Default::default(),
@@ -149,6 +152,7 @@ async fn run_against(
         sequences: args.sequences,
         steps_max: args.steps_max,
         time_budget: None,
+        partition: Partition::WHOLE,
         devices: 4,
         rounds: 25,
         ops_per_device: 20,

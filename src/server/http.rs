@@ -51,17 +51,27 @@ pub async fn handle(service: &Service, request: Request) -> Response {
     if service.fault_is(Fault::ErrorTypeHeaderMissing) {
         response.headers_mut().remove(&ERROR_TYPE);
     }
-    match service.variant() {
-        // hyper ends a keep-alive connection after an answer that says so.
-        Some(Variant::ConnectionClose) => {
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
-        }
-        Some(Variant::Delay40ms) => tokio::time::sleep(VARIANT_DELAY).await,
-        _ => {}
+    // hyper ends a keep-alive connection after an answer that says so.
+    if service.variant() == Some(Variant::ConnectionClose) {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    let delay = answer_delay(service);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     response
+}
+
+/// How late an answer is sent: `serve --latency`, plus the delay-40ms variant's 40 ms.
+fn answer_delay(service: &Service) -> Duration {
+    let variant = if service.variant() == Some(Variant::Delay40ms) {
+        VARIANT_DELAY
+    } else {
+        Duration::ZERO
+    };
+    service.latency() + variant
 }
 
 async fn answer(service: &Service, request: Request) -> Response {

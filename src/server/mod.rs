@@ -21,6 +21,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -49,6 +50,9 @@ pub struct ServerConfig {
     /// A deviation from the reference choices that SPEC.md allows, to show the suite accepts
     /// it; `None` serves the reference choices.
     pub variant: Option<Variant>,
+    /// How late every answer is sent (`serve --latency`), to stand in for a remote endpoint;
+    /// each answer waits on its own, so concurrent requests overlap their waits.
+    pub latency: Duration,
 }
 
 impl ServerConfig {
@@ -105,7 +109,8 @@ impl Service {
         Ok(
             Service::new(store, TokenKeys::new(&secret), config.clock.clone())
                 .with_fault(config.fault)
-                .with_variant(config.variant),
+                .with_variant(config.variant)
+                .with_latency(config.latency),
         )
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -69,6 +69,8 @@ pub struct Service {
     clock: Clock,
     fault: Option<Fault>,
     variant: Option<Variant>,
+    /// How late every answer is sent.
+    latency: Duration,
     /// Session tokens an UpdateRecords has used, under the token-single-use variant.
     spent_tokens: Mutex<HashSet<String>>,
 }
@@ -117,6 +119,7 @@ impl Service {
             clock,
             fault: None,
             variant: None,
+            latency: Duration::ZERO,
             spent_tokens: Mutex::new(HashSet::new()),
         }
     }
@@ -131,6 +134,17 @@ impl Service {
     /// The allowed variant served, if any.
     pub fn variant(&self) -> Option<Variant> {
         self.variant
+    }
+
+    /// The same service, sending every answer `latency` late.
+    pub fn with_latency(mut self, latency: Duration) -> Service {
+        self.latency = latency;
+        self
+    }
+
+    /// How late every answer is sent (`ServerConfig::latency`).
+    pub fn latency(&self) -> Duration {
+        self.latency
     }
 
     fn variant_is(&self, variant: Variant) -> bool {

@@ -932,6 +932,45 @@ async fn delay_40ms() {
     );
 }
 
+/// `ServerConfig::latency` (`serve --latency`) holds every answer back, each on its own, and
+/// adds to the delay-40ms variant. On tokio's paused clock, so the figures are exact.
+#[tokio::test(start_paused = true)]
+async fn latency_delays_every_answer_on_its_own() {
+    let with = |latency: Duration, variant: Option<Variant>| {
+        endpoint(&ServerConfig {
+            latency,
+            variant,
+            ..ServerConfig::default()
+        })
+    };
+    let elapsed = async |ep: &Endpoint| {
+        let started = tokio::time::Instant::now();
+        let answer = ep.list("ds", "").await;
+        assert_eq!(answer.status, 200);
+        started.elapsed()
+    };
+    let ms = Duration::from_millis;
+    assert_eq!(elapsed(&with(Duration::ZERO, None)).await, Duration::ZERO);
+    let late = elapsed(&with(ms(40), None)).await;
+    assert!(ms(40) <= late && late < ms(41), "{late:?}");
+    let both = elapsed(&with(ms(40), Some(Variant::Delay40ms))).await;
+    assert!(ms(80) <= both && both < ms(81), "{both:?}");
+
+    let ep = with(ms(40), None);
+    let started = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let service = Arc::clone(&ep.service);
+        let path = format!("{}/records", dataset_path("ds"));
+        tasks.spawn(async move { send(&service, "GET", &path, None).await.status });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.expect("task"), 200);
+    }
+    let all = started.elapsed();
+    assert!(all < ms(41), "10 answers overlap their waits: {all:?}");
+}
+
 #[tokio::test]
 async fn integer_dates() {
     let scenario = async |variant: Option<Variant>| {

@@ -7,14 +7,17 @@
 //! state when they run, so a shrunk sequence still means what it says.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
 
+use super::pacer::Pacer;
+use super::partition::Partition;
 use super::run::Verdict;
 use super::session::{Clock, Namer, Session, Step, StepVerdict, Stop, TokenChoice, dataset_of};
 use crate::client::Endpoint;
@@ -482,6 +485,14 @@ pub async fn run_sequence(
     }
 }
 
+/// The first lane (identity namespace) of the random phase; sequence `i` runs on lane
+/// `LANE_BASE + i`, shrinking runs after the last sequence's.
+const LANE_BASE: u32 = 1_000;
+/// Re-runs allowed to shrink a failing sequence.
+pub const SHRINK_RUNS_MAX: u32 = 4096;
+/// Time allowed to shrink a failing sequence (the run in progress finishes).
+pub const SHRINK_TIME_MAX: Duration = Duration::from_secs(60);
+
 /// Settings of the random phase.
 #[derive(Clone)]
 pub struct RandomPlan {
@@ -489,18 +500,24 @@ pub struct RandomPlan {
     pub clock: Clock,
     pub run_id: u32,
     pub seed: u64,
-    /// Sequences to generate (before shrinking).
+    /// Sequences of the whole run (before shrinking), numbered from 0; this run owns those of
+    /// `partition`.
     pub sequences: u32,
     pub steps_max: usize,
-    pub jobs: usize,
     pub keep: bool,
-    /// Stop generating new sequences after this long (shrinking still finishes).
-    pub time_budget: Option<Duration>,
+    /// Start no new sequence after this instant (the first one always starts); sequences in
+    /// flight and shrinking still finish.
+    pub deadline: Option<Instant>,
+    /// Which sequences this run owns (`--partition`).
+    pub partition: Partition,
 }
 
-/// A failing sequence after shrinking, with the transcript of its last run.
+/// A failing sequence after shrinking, with the transcript of its last failing run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
+    /// The sequence's number in the run (0-based): [`sequence_at`] regenerates it from the seed.
+    #[serde(default)]
+    pub index: u32,
     pub reason: String,
     /// Length of the sequence as first generated.
     pub original_len: usize,
@@ -528,147 +545,161 @@ pub struct RandomReport {
     pub first_failure_ms: Option<f64>,
 }
 
-/// A 32-byte ChaCha seed for job `job` of the run seeded with `seed`.
-fn job_seed(seed: u64, job: u64) -> [u8; 32] {
+/// The 32-byte ChaCha seed of sequence `index` of the run seeded with `seed`.
+fn sequence_seed(seed: u64, index: u32) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    bytes[8..16].copy_from_slice(&job.to_le_bytes());
+    bytes[8..16].copy_from_slice(&u64::from(index).to_le_bytes());
     bytes[16..24].copy_from_slice(b"cogsync!");
     bytes
 }
 
-/// Runs the random phase: `jobs` independent proptest runners, each on its own identities.
-/// `progress` is called with the number of finished sequences.
+/// The value tree (the sequence and how to shrink it) of sequence `index` of the run seeded
+/// with `seed`. Each sequence draws from its own random stream, so it is the same whatever
+/// runs beside it: `--jobs`, `--partition` and the timing of the endpoint change nothing.
+fn sequence_tree(
+    seed: u64,
+    steps_max: usize,
+    index: u32,
+) -> Option<impl ValueTree<Value = Vec<Action>>> {
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &sequence_seed(seed, index));
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    sequence(steps_max)
+        .new_tree(&mut TestRunner::new_with_rng(config, rng))
+        .ok()
+}
+
+/// Sequence `index` (0-based) of the random phase seeded with `seed`.
+pub fn sequence_at(seed: u64, steps_max: usize, index: u32) -> Vec<Action> {
+    sequence_tree(seed, steps_max, index)
+        .map(|tree| tree.current())
+        .unwrap_or_default()
+}
+
+/// Runs `actions` on lane `lane` as a task of its own, so that a panic in the harness becomes
+/// a failing run (reported, and shrunk like any other) instead of ending the phase.
+fn run_on_lane(
+    plan: &RandomPlan,
+    lane: u32,
+    actions: Vec<Action>,
+) -> impl Future<Output = SequenceRun> + Send + 'static {
+    let (endpoint, clock, namer, keep) = (
+        plan.endpoint.clone(),
+        plan.clock.clone(),
+        Namer::new(plan.run_id, lane),
+        plan.keep,
+    );
+    async move {
+        let task =
+            tokio::spawn(async move { run_sequence(endpoint, clock, namer, &actions, keep).await });
+        task.await.unwrap_or_else(|e| SequenceRun {
+            failure: Some(Stop::Harness(format!("the sequence's task failed: {e}"))),
+            steps: Vec::new(),
+            coverage: Coverage::default(),
+        })
+    }
+}
+
+/// What every run of the phase (shrinking runs included) adds up to.
+#[derive(Default)]
+struct Tally {
+    coverage: Coverage,
+    ambiguities: BTreeSet<String>,
+}
+
+impl Tally {
+    fn add(&mut self, run: &SequenceRun) {
+        self.coverage.add(run.coverage);
+        for step in &run.steps {
+            if let StepVerdict::NonStrict { ambiguities } = &step.verdict {
+                self.ambiguities.extend(ambiguities.iter().cloned());
+            }
+        }
+    }
+}
+
+/// A failing sequence as found, before shrinking.
+struct Found {
+    index: u32,
+    actions: Vec<Action>,
+    run: SequenceRun,
+}
+
+/// Runs the random phase: sequences `0..plan.sequences` of the shard, in order, as many at once
+/// as `pacer` allows, each on its own identities. After a failure no new sequence starts;
+/// those in flight finish, and the failing sequence with the lowest index is shrunk, so the
+/// same seed reports the same failure at any `--jobs`. `progress` is called with the number
+/// of finished sequences.
 pub async fn run_random(
     plan: &RandomPlan,
+    pacer: &mut Pacer,
     progress: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> RandomReport {
     let started = Instant::now();
-    let jobs = plan.jobs.max(1) as u32;
-    let lanes = Arc::new(AtomicU32::new(1_000));
-    let done = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let first_failure_us = Arc::new(AtomicU64::new(u64::MAX));
-    let coverage = Arc::new(Mutex::new(Coverage::default()));
-    let ambiguities = Arc::new(Mutex::new(BTreeSet::new()));
-    let handle = tokio::runtime::Handle::current();
-    let mut tasks = Vec::new();
-    for job in 0..jobs {
-        let per_job = plan.sequences / jobs + u32::from(job < plan.sequences % jobs);
-        if per_job == 0 {
-            continue;
-        }
-        let plan = plan.clone();
-        let (lanes, done, stop, coverage, ambiguities, progress, handle) = (
-            lanes.clone(),
-            done.clone(),
-            stop.clone(),
-            coverage.clone(),
-            ambiguities.clone(),
-            progress.clone(),
-            handle.clone(),
-        );
-        let first_failure_us = first_failure_us.clone();
-        let phase_started = started;
-        tasks.push(tokio::task::spawn_blocking(move || {
-            let config = Config {
-                cases: per_job,
-                failure_persistence: None,
-                max_shrink_iters: 4096,
-                max_shrink_time: 60_000,
-                ..Config::default()
+    let mut tally = Tally::default();
+    let mut done = 0u64;
+    let mut first_failure_ms = None;
+    let mut lowest_failing: Option<Found> = None;
+    let mut pending = (0..plan.sequences).filter(|&i| plan.partition.has_sequence(i));
+    let mut generating = true;
+    let mut started_any = false;
+    let mut in_flight = JoinSet::new();
+    loop {
+        while generating && in_flight.len() < pacer.limit() {
+            let out_of_time = started_any && plan.deadline.is_some_and(|d| Instant::now() >= d);
+            let Some(index) = pending.next().filter(|_| !out_of_time) else {
+                generating = false;
+                break;
             };
-            let rng =
-                TestRng::from_seed(RngAlgorithm::ChaCha, &job_seed(plan.seed, u64::from(job)));
-            let mut runner = TestRunner::new_with_rng(config, rng);
-            let started = Instant::now();
-            let shrinking = AtomicBool::new(false);
-            let result = runner.run(&sequence(plan.steps_max), |actions| {
-                let over_budget = plan.time_budget.is_some_and(|b| started.elapsed() >= b);
-                if !shrinking.load(Ordering::Relaxed)
-                    && (stop.load(Ordering::Relaxed) || over_budget)
-                {
-                    // Out of time or another job already failed: skip the remaining sequences.
-                    return Ok(());
-                }
-                let lane = lanes.fetch_add(1, Ordering::Relaxed);
-                let run = handle.block_on(run_sequence(
-                    plan.endpoint.clone(),
-                    plan.clock.clone(),
-                    Namer::new(plan.run_id, lane),
-                    &actions,
-                    plan.keep,
-                ));
-                if let Ok(mut c) = coverage.lock() {
-                    c.add(run.coverage);
-                }
-                if let Ok(mut a) = ambiguities.lock() {
-                    for step in &run.steps {
-                        if let StepVerdict::NonStrict { ambiguities } = &step.verdict {
-                            a.extend(ambiguities.iter().cloned());
-                        }
-                    }
-                }
-                if !shrinking.load(Ordering::Relaxed) {
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                }
-                match run.failure {
-                    Some(stop_reason) => {
-                        if !shrinking.load(Ordering::Relaxed) {
-                            first_failure_us.fetch_min(
-                                phase_started.elapsed().as_micros() as u64,
-                                Ordering::Relaxed,
-                            );
-                        }
-                        shrinking.store(true, Ordering::Relaxed);
-                        stop.store(true, Ordering::Relaxed);
-                        Err(TestCaseError::fail(stop_reason.to_string()))
-                    }
-                    None => Ok(()),
-                }
+            started_any = true;
+            let actions = sequence_at(plan.seed, plan.steps_max, index);
+            let run = run_on_lane(plan, LANE_BASE + index, actions.clone());
+            in_flight.spawn(async move {
+                let started = Instant::now();
+                let run = run.await;
+                (
+                    Found {
+                        index,
+                        actions,
+                        run,
+                    },
+                    started.elapsed(),
+                )
             });
-            match result {
-                Err(TestError::Fail(reason, minimal)) => Some((reason.to_string(), minimal)),
-                _ => None,
-            }
-        }));
-    }
-    let mut first_failure: Option<(String, Vec<Action>)> = None;
-    for task in tasks {
-        if let Ok(Some(found)) = task.await
-            && first_failure
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let Ok((found, elapsed)) = joined else {
+            continue;
+        };
+        tally.add(&found.run);
+        done += 1;
+        progress(done);
+        pacer.finished(found.run.coverage.operations, elapsed);
+        if found.run.failure.is_some() {
+            generating = false;
+            first_failure_ms.get_or_insert(started.elapsed().as_secs_f64() * 1000.0);
+            if lowest_failing
                 .as_ref()
-                .is_none_or(|(_, a)| found.1.len() < a.len())
-        {
-            first_failure = Some(found);
+                .is_none_or(|lowest| found.index < lowest.index)
+            {
+                lowest_failing = Some(found);
+            }
         }
     }
-    let failure = match first_failure {
-        Some((reason, actions)) => {
-            // Run the minimal sequence once more for its transcript.
-            let lane = lanes.fetch_add(1, Ordering::Relaxed);
-            let run = run_sequence(
-                plan.endpoint.clone(),
-                plan.clock.clone(),
-                Namer::new(plan.run_id, lane),
-                &actions,
-                plan.keep,
-            )
-            .await;
-            Some(Failure {
-                reason: run.failure.map_or(reason, |s| s.to_string()),
-                original_len: actions.len(),
-                actions,
-                steps: run.steps,
-            })
-        }
+    let failure = match lowest_failing {
+        Some(found) => Some(shrink(plan, found, &mut tally).await),
         None => None,
     };
-    let coverage = coverage.lock().map(|c| *c).unwrap_or_default();
-    let ambiguities: Vec<String> = ambiguities
-        .lock()
-        .map(|a| a.iter().cloned().collect())
-        .unwrap_or_default();
+    let Tally {
+        coverage,
+        ambiguities,
+    } = tally;
+    let ambiguities: Vec<String> = ambiguities.into_iter().collect();
     let elapsed = started.elapsed().as_secs_f64();
     let vacuous = vacuity(&coverage);
     let verdict = if failure.is_some() || (vacuous.is_some() && coverage.operations > 0) {
@@ -683,7 +714,7 @@ pub async fn run_random(
     RandomReport {
         seed: plan.seed,
         verdict,
-        sequences: done.load(Ordering::Relaxed),
+        sequences: done,
         coverage,
         elapsed_ms: elapsed * 1000.0,
         operations_per_sec: if elapsed > 0.0 {
@@ -694,10 +725,48 @@ pub async fn run_random(
         ambiguities,
         vacuous: if failure.is_none() { vacuous } else { None },
         failure,
-        first_failure_ms: match first_failure_us.load(Ordering::Relaxed) {
-            u64::MAX => None,
-            us => Some(us as f64 / 1000.0),
-        },
+        first_failure_ms,
+    }
+}
+
+/// Shrinks a failing sequence with its value tree: simplify after a failing candidate,
+/// complicate after a passing one (proptest's own loop), each candidate on fresh identities,
+/// within [`SHRINK_RUNS_MAX`] runs and [`SHRINK_TIME_MAX`]. Keeps the last failing candidate
+/// and the transcript of its run.
+async fn shrink(plan: &RandomPlan, found: Found, tally: &mut Tally) -> Failure {
+    let Found {
+        index,
+        actions: original,
+        run,
+    } = found;
+    let original_len = original.len();
+    let mut smallest = (original, run);
+    if let Some(mut tree) = sequence_tree(plan.seed, plan.steps_max, index) {
+        let started = Instant::now();
+        let mut lane = LANE_BASE + plan.sequences;
+        let mut more = tree.simplify();
+        let mut runs = 0;
+        while more && runs < SHRINK_RUNS_MAX && started.elapsed() < SHRINK_TIME_MAX {
+            let candidate = tree.current();
+            let run = run_on_lane(plan, lane, candidate.clone()).await;
+            runs += 1;
+            lane += 1;
+            tally.add(&run);
+            if run.failure.is_some() {
+                smallest = (candidate, run);
+                more = tree.simplify();
+            } else {
+                more = tree.complicate();
+            }
+        }
+    }
+    let (actions, run) = smallest;
+    Failure {
+        index,
+        reason: run.failure.map(|stop| stop.to_string()).unwrap_or_default(),
+        original_len,
+        actions,
+        steps: run.steps,
     }
 }
 
@@ -720,41 +789,53 @@ pub fn vacuity(c: &Coverage) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::strategy::ValueTree;
+
+    /// Sequences 0..n as `lanes` workers would draw them: worker w takes w, w + lanes, ...,
+    /// and the workers take turns from the last one.
+    fn drawn_by(lanes: u32, seed: u64, n: u32) -> Vec<(u32, Vec<Action>)> {
+        let mut drawn = Vec::new();
+        for w in (0..lanes).rev() {
+            for i in (w..n).step_by(lanes as usize) {
+                drawn.push((i, sequence_at(seed, 30, i)));
+            }
+        }
+        drawn.sort_by_key(|(i, _)| *i);
+        drawn
+    }
 
     #[test]
-    fn the_same_seed_generates_the_same_sequences() {
-        let gen_with = |seed: u64| {
-            let mut runner = TestRunner::new_with_rng(
-                Config::default(),
-                TestRng::from_seed(RngAlgorithm::ChaCha, &job_seed(seed, 0)),
-            );
-            (0..20)
-                .map(|_| {
-                    sequence(30)
-                        .new_tree(&mut runner)
-                        .map(|t| t.current())
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(gen_with(7), gen_with(7));
-        assert_ne!(gen_with(7), gen_with(8));
+    fn the_same_seed_generates_the_same_sequences_at_any_concurrency() {
+        let one = drawn_by(1, 7, 40);
+        assert_eq!(one, drawn_by(8, 7, 40));
+        assert_eq!(one, drawn_by(3, 7, 40));
+        assert_ne!(one, drawn_by(1, 8, 40), "another seed, other sequences");
+        let distinct: BTreeSet<String> = one
+            .iter()
+            .map(|(_, s)| serde_json::to_string(s).unwrap_or_default())
+            .collect();
+        assert!(distinct.len() > 35, "each index has a stream of its own");
+    }
+
+    #[test]
+    fn a_sequence_is_regenerated_from_its_seed_and_index_alone() {
+        let first = sequence_at(7, 40, 0);
+        assert!(!first.is_empty() && first.len() <= 40);
+        assert_eq!(sequence_at(7, 40, 0), first);
+        let tree = sequence_tree(7, 40, 0).expect("a tree");
+        assert_eq!(
+            tree.current(),
+            first,
+            "shrinking starts from the same sequence"
+        );
+        assert_ne!(sequence_at(7, 40, 1), first);
     }
 
     #[test]
     fn generated_sequences_collide_on_keys_and_use_every_kind_of_count() {
-        let mut runner = TestRunner::new_with_rng(
-            Config::default(),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &job_seed(1, 0)),
-        );
         let mut counts = BTreeSet::new();
         let mut updates = 0;
-        for _ in 0..50 {
-            let seq = sequence(40)
-                .new_tree(&mut runner)
-                .map(|t| t.current())
-                .unwrap_or_default();
+        for i in 0..50 {
+            let seq = sequence_at(1, 40, i);
             for a in seq {
                 if let Action::Update { patches, .. } = a {
                     updates += 1;

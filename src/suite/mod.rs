@@ -5,5 +5,7 @@ pub mod concurrent;
 pub mod linear;
 pub mod machine;
 pub mod netfuzz;
+pub mod pacer;
+pub mod partition;
 pub mod run;
 pub mod session;

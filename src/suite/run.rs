@@ -2,14 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::cases::{Case, Level};
+use super::pacer::{Jobs, Pacer};
+use super::partition::Partition;
 use super::session::{Clock, Namer, Session, Step, StepVerdict, Stop};
 use crate::client::Endpoint;
 
@@ -70,7 +70,10 @@ pub struct Plan {
     pub clock: Clock,
     /// Run-unique prefix of every identity the run creates.
     pub run_id: u32,
-    pub jobs: usize,
+    /// Cases and sequences in flight at once: fixed, or following the endpoint's latency.
+    pub jobs: Jobs,
+    /// The most in flight under [`Jobs::Auto`].
+    pub inflight_max: usize,
     pub keep: bool,
     pub strict: bool,
     /// Case ID → reason, from `--expect-fail`.
@@ -186,37 +189,47 @@ pub async fn run_case(plan: &Plan, case: Case, lane: u32) -> CaseReport {
     }
 }
 
-/// Runs `cases`, at most `plan.jobs` at once; `done` sees each report as it finishes.
-/// Reports come back in case order.
+/// Runs `cases`, as many at once as `plan.jobs` allows; `done` sees each report as it
+/// finishes. Reports come back in case order.
 pub async fn run_cases(
     plan: &Plan,
     cases: Vec<Case>,
+    done: impl FnMut(&CaseReport),
+) -> Vec<CaseReport> {
+    let mut pacer = Pacer::new(plan.jobs, plan.inflight_max);
+    run_cases_paced(plan, cases, &mut pacer, done).await
+}
+
+/// [`run_cases`] with a pacer that outlives the call (the random phase goes on with what it
+/// learned about the endpoint).
+pub async fn run_cases_paced(
+    plan: &Plan,
+    cases: Vec<Case>,
+    pacer: &mut Pacer,
     mut done: impl FnMut(&CaseReport),
 ) -> Vec<CaseReport> {
-    let permits = Arc::new(Semaphore::new(plan.jobs.max(1)));
-    let failed = Arc::new(AtomicUsize::new(0));
-    let mut set = JoinSet::new();
-    for (index, case) in cases.into_iter().enumerate() {
-        let plan = plan.clone();
-        let permits = permits.clone();
-        let failed = failed.clone();
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            if plan.enough_failed(failed.load(Ordering::Relaxed)) {
-                return (index, None);
-            }
-            let report = run_case(&plan, case, index as u32 + 1).await;
-            if report.verdict.fails_run() {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-            (index, Some(report))
-        });
-    }
+    let mut pending = cases.into_iter().enumerate();
+    let mut in_flight = JoinSet::new();
+    let mut failed = 0usize;
     let mut reports = Vec::new();
-    while let Some(joined) = set.join_next().await {
+    loop {
+        while in_flight.len() < pacer.limit() && !plan.enough_failed(failed) {
+            let Some((index, case)) = pending.next() else {
+                break;
+            };
+            let plan = plan.clone();
+            in_flight.spawn(async move { (index, run_case(&plan, case, index as u32 + 1).await) });
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
         match joined {
-            Ok((_, None)) => {}
-            Ok((index, Some(report))) => {
+            Ok((index, report)) => {
+                pacer.finished(
+                    report.steps.len() as u64,
+                    Duration::from_secs_f64(report.duration_ms / 1000.0),
+                );
+                failed += usize::from(report.verdict.fails_run());
                 done(&report);
                 reports.push((index, report));
             }
@@ -234,6 +247,7 @@ pub async fn run_cases(
                     duration_ms: 0.0,
                     steps: Vec::new(),
                 };
+                failed += 1;
                 done(&report);
                 reports.push((usize::MAX, report));
             }
@@ -255,7 +269,11 @@ pub struct SuiteOptions {
     /// Random sequences (0: no random phase).
     pub sequences: u32,
     pub steps_max: usize,
-    pub time_budget: Option<std::time::Duration>,
+    /// The whole run's time budget: the named cases always run, the random phase starts no
+    /// new sequence after its share (see [`RANDOM_SHARE`]), the concurrent phase gets the rest.
+    pub time_budget: Option<Duration>,
+    /// The shard of the run (`--partition K/N`); [`Partition::WHOLE`] for all of it.
+    pub partition: Partition,
     /// Devices of the concurrent phase (0: no concurrent phase).
     pub devices: usize,
     pub rounds: usize,
@@ -266,6 +284,19 @@ pub struct SuiteOptions {
 pub const RANDOM_ID: &str = "random";
 /// The pseudo case ID of the concurrent phase, for `--only` and `--skip`.
 pub const CONCURRENT_ID: &str = "concurrent";
+/// Under a time budget, the share of the time left after the named cases that the random
+/// phase may start sequences in, when the concurrent phase comes after it.
+pub const RANDOM_SHARE: f64 = 0.8;
+
+/// How many were in flight at once, as the run's summary says it.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    pub jobs: Jobs,
+    /// The most cases or sequences in flight at once.
+    pub peak: usize,
+    /// Under `--jobs auto`: the lowest mean latency per request of a window, in milliseconds.
+    pub unloaded_latency_ms: Option<f64>,
+}
 
 /// Everything one run of the suite produced.
 #[derive(Debug, Clone)]
@@ -273,28 +304,42 @@ pub struct SuiteOutcome {
     pub cases: Vec<CaseReport>,
     pub random: Option<super::machine::RandomReport>,
     pub concurrent: Option<super::concurrent::ConcurrentReport>,
-    /// Selected named cases that never started because `max_fail` was reached.
+    /// Selected cases and phases that never started because `max_fail` was reached.
     pub not_run: Vec<String>,
     /// Milliseconds from the start to the first failing verdict, if any.
     pub first_failure_ms: Option<f64>,
+    pub pacing: Pacing,
 }
 
 fn matches_prefix(id: &str, prefixes: &[String]) -> bool {
     prefixes.iter().any(|p| id.starts_with(p.as_str()))
 }
 
-impl SuiteOptions {
-    /// The named cases this run selects, in case order.
-    pub fn selected_cases(&self) -> Vec<Case> {
-        if self.only_exact {
-            super::cases::select(&[], &self.skip)
-                .into_iter()
-                .filter(|c| self.only.iter().any(|id| id == c.id))
-                .collect()
-        } else {
-            super::cases::select(&self.only, &self.skip)
-        }
+/// When the random phase, starting at `now`, stops starting sequences: at the run's
+/// `deadline`, or when a concurrent phase follows, after [`RANDOM_SHARE`] of the time left.
+pub fn random_deadline(now: Instant, deadline: Instant, concurrent_follows: bool) -> Instant {
+    if concurrent_follows {
+        now + deadline
+            .saturating_duration_since(now)
+            .mul_f64(RANDOM_SHARE)
+    } else {
+        deadline
     }
+}
+
+/// The named cases a run with `options` runs: `--only` (prefixes, or whole IDs when
+/// `only_exact`), `--skip`, then `--partition`.
+pub fn selected_cases(options: &SuiteOptions) -> Vec<Case> {
+    let only: &[String] = if options.only_exact {
+        &[]
+    } else {
+        &options.only
+    };
+    super::cases::select(only, &options.skip)
+        .into_iter()
+        .filter(|c| !options.only_exact || options.only.iter().any(|id| id == c.id))
+        .filter(|c| options.partition.has_case(c.id))
+        .collect()
 }
 
 /// Runs the selected named cases, then the random phase; `on_case` sees each case report as it
@@ -306,10 +351,12 @@ pub async fn run_suite(
     progress: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> SuiteOutcome {
     let started = Instant::now();
+    let deadline = options.time_budget.map(|budget| started + budget);
     let mut first_failure_ms: Option<f64> = None;
-    let selected = options.selected_cases();
+    let mut pacer = Pacer::new(plan.jobs, plan.inflight_max);
+    let selected = selected_cases(options);
     let selected_ids: Vec<&'static str> = selected.iter().map(|c| c.id).collect();
-    let cases = run_cases(plan, selected, |r| {
+    let cases = run_cases_paced(plan, selected, &mut pacer, |r| {
         if r.verdict.fails_run() && first_failure_ms.is_none() {
             first_failure_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         }
@@ -321,17 +368,23 @@ pub async fn run_suite(
         .filter(|id| !cases.iter().any(|c| c.id == **id))
         .map(|id| (*id).to_owned())
         .collect();
-    let failed_so_far = |cases: &[CaseReport], more: usize| {
-        cases.iter().filter(|c| c.verdict.fails_run()).count() + more
-    };
+    let mut failed = cases.iter().filter(|c| c.verdict.fails_run()).count();
     let random_wanted = (options.only.is_empty() || matches_prefix(RANDOM_ID, &options.only))
         && !matches_prefix(RANDOM_ID, &options.skip)
         && options.sequences > 0;
-    let random_selected = random_wanted && !plan.enough_failed(failed_so_far(&cases, 0));
+    let random_selected = random_wanted && !plan.enough_failed(failed);
     if random_wanted && !random_selected {
         not_run.push(RANDOM_ID.to_owned());
     }
+    let concurrent_selected = (options.only.is_empty()
+        || matches_prefix(CONCURRENT_ID, &options.only))
+        && !matches_prefix(CONCURRENT_ID, &options.skip)
+        && options.devices > 0
+        && options.rounds > 0
+        && options.partition.has_concurrent();
     let random = if random_selected {
+        let random_deadline =
+            deadline.map(|deadline| random_deadline(Instant::now(), deadline, concurrent_selected));
         let random_plan = super::machine::RandomPlan {
             endpoint: plan.endpoint.clone(),
             clock: plan.clock.clone(),
@@ -339,14 +392,15 @@ pub async fn run_suite(
             seed: options.seed,
             sequences: options.sequences,
             steps_max: options.steps_max,
-            jobs: plan.jobs.max(1),
             keep: plan.keep,
-            time_budget: options.time_budget,
+            deadline: random_deadline,
+            partition: options.partition,
         };
         let random_started = started.elapsed().as_secs_f64() * 1000.0;
-        let mut random = super::machine::run_random(&random_plan, progress).await;
+        let mut random = super::machine::run_random(&random_plan, &mut pacer, progress).await;
         let (verdict, _) = settle(random.verdict, None, RANDOM_ID, plan);
         random.verdict = verdict;
+        failed += usize::from(verdict.fails_run());
         if verdict.fails_run() && first_failure_ms.is_none() {
             first_failure_ms =
                 Some(random_started + random.first_failure_ms.unwrap_or(random.elapsed_ms));
@@ -355,16 +409,8 @@ pub async fn run_suite(
     } else {
         None
     };
-    let concurrent_wanted = (options.only.is_empty()
-        || matches_prefix(CONCURRENT_ID, &options.only))
-        && !matches_prefix(CONCURRENT_ID, &options.skip)
-        && options.devices > 0
-        && options.rounds > 0;
-    let concurrent_selected = concurrent_wanted
-        && !plan.enough_failed(failed_so_far(
-            &cases,
-            usize::from(random.as_ref().is_some_and(|r| r.verdict.fails_run())),
-        ));
+    let concurrent_wanted = concurrent_selected;
+    let concurrent_selected = concurrent_wanted && !plan.enough_failed(failed);
     if concurrent_wanted && !concurrent_selected {
         not_run.push(CONCURRENT_ID.to_owned());
     }
@@ -398,5 +444,62 @@ pub async fn run_suite(
         concurrent,
         not_run,
         first_failure_ms,
+        pacing: Pacing {
+            jobs: plan.jobs,
+            peak: pacer.peak(),
+            unloaded_latency_ms: pacer.unloaded_latency().map(|l| l.as_secs_f64() * 1000.0),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(partition: Partition) -> SuiteOptions {
+        SuiteOptions {
+            only: vec!["update-records.".to_owned(), "tokens.".to_owned()],
+            only_exact: false,
+            skip: vec!["tokens.missing".to_owned()],
+            seed: 1,
+            sequences: 10,
+            steps_max: 5,
+            time_budget: None,
+            partition,
+            devices: 0,
+            rounds: 0,
+            ops_per_device: 0,
+        }
+    }
+
+    #[test]
+    fn the_random_phase_leaves_a_fifth_of_the_time_left_to_the_concurrent_phase() {
+        let now = Instant::now();
+        let deadline = now + Duration::from_secs(50);
+        assert_eq!(
+            random_deadline(now, deadline, true),
+            now + Duration::from_secs(40)
+        );
+        assert_eq!(random_deadline(now, deadline, false), deadline);
+        // Named cases that overran the budget leave the random phase nothing.
+        let later = deadline + Duration::from_secs(5);
+        assert_eq!(random_deadline(later, deadline, true), later);
+    }
+
+    #[test]
+    fn the_shards_of_a_selection_are_the_selection() {
+        let whole: Vec<&str> = selected_cases(&options(Partition::WHOLE))
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(whole.len() > 10);
+        let mut union: Vec<&str> = (1..=3)
+            .flat_map(|k| selected_cases(&options(Partition::new(k, 3).expect("valid"))))
+            .map(|c| c.id)
+            .collect();
+        union.sort_unstable();
+        let mut sorted = whole.clone();
+        sorted.sort_unstable();
+        assert_eq!(union, sorted, "every selected case once, in one shard");
     }
 }
