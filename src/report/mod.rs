@@ -160,6 +160,7 @@ impl RunReport {
                         v.operations, v.devices
                     )
                 })
+                .or_else(|| concurrent.detail.clone())
                 .unwrap_or_default();
             let mut status = junit_status(concurrent.verdict, &detail);
             if let Some(v) = &concurrent.violation {
@@ -167,6 +168,9 @@ impl RunReport {
             }
             let mut tc = TestCase::new("concurrent.linearizability", status);
             tc.set_classname("concurrent");
+            if concurrent.verdict == Verdict::NonStrict {
+                tc.set_system_out(format!("{}: {detail}", concurrent.verdict.label()));
+            }
             tc.set_time(Duration::from_secs_f64(concurrent.elapsed_ms / 1000.0));
             suite.add_test_case(tc);
         }
