@@ -6,6 +6,7 @@
 //! server, so on a 2-core machine the figure is the server's, not the client's.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -17,7 +18,7 @@ use crate::client::{Endpoint, EndpointOptions};
 use crate::server::{self, ServerConfig};
 use crate::spec::ListRecordsResponse;
 use crate::suite::concurrent::{ConcurrentPlan, run_round};
-use crate::suite::linear::{self, Operation};
+use crate::suite::linear::{self, Operation, SearchBudget};
 
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -387,6 +388,10 @@ async fn record_history(
         ops_per_device: per_dataset / devices,
         keep: false,
         shrink_runs: 0,
+        search_budget: SearchBudget::default(),
+        deadline: None,
+        progress: Arc::new(|_| {}),
+        rounds_in_flight: 1,
     };
     let mut history = Vec::with_capacity(total);
     let mut round = 0;
@@ -434,9 +439,12 @@ async fn bench_checker() -> anyhow::Result<u8> {
     ] {
         let history = record_history(&running.url(), total, per_dataset).await?;
         let started = Instant::now();
-        let parts = linear::check_history(&history);
+        let parts = linear::check_history(&history, &SearchBudget::default());
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let ok = parts.iter().all(|p| p.verdict.is_linearizable());
+        let violated = parts
+            .iter()
+            .any(|p| matches!(p.verdict, linear::Linearizability::Violation { .. }));
         all_ok &= ok;
         println!(
             "{:>9} {:>9} {:>9} {:>12.1} {:>10}",
@@ -444,7 +452,13 @@ async fn bench_checker() -> anyhow::Result<u8> {
             parts.len(),
             per_dataset,
             ms,
-            if ok { "linearizable" } else { "VIOLATION" }
+            if ok {
+                "linearizable"
+            } else if violated {
+                "VIOLATION"
+            } else {
+                "unknown (search budget exceeded)"
+            }
         );
     }
     running

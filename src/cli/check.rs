@@ -1017,6 +1017,23 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             bar.set_position(case_count + n);
         }
     });
+    // The concurrent phase gets its own bar once it starts, in place of the first one.
+    let rounds_bar: Arc<std::sync::Mutex<Option<ProgressBar>>> = Arc::default();
+    let (earlier_bar, shown_rounds, rounds) = (bar.clone(), rounds_bar.clone(), args.rounds);
+    let rounds_done: Arc<dyn Fn(usize) + Send + Sync> = Arc::new(move |n| {
+        let Ok(mut shown) = shown_rounds.lock() else {
+            return;
+        };
+        if n == 0 {
+            if let Some(bar) = &earlier_bar {
+                bar.finish_and_clear();
+            }
+            *shown = progress_bar(rounds as u64, "concurrent");
+        }
+        if let Some(bar) = shown.as_ref() {
+            bar.set_position(n as u64);
+        }
+    });
     let outcome = run_suite(
         &plan,
         &options,
@@ -1057,9 +1074,13 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             }
         },
         progress,
+        rounds_done,
     )
     .await;
     if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(bar) = rounds_bar.lock().ok().and_then(|mut b| b.take()) {
         bar.finish_and_clear();
     }
     report.cases = outcome.cases;
@@ -1193,17 +1214,30 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         report.random = Some(random);
     }
     if let Some(concurrent) = outcome.concurrent {
+        let rounds = if concurrent.rounds_run < concurrent.rounds {
+            format!("{} of {}", concurrent.rounds_run, concurrent.rounds)
+        } else {
+            concurrent.rounds.to_string()
+        };
         if !style.quiet {
             println!(
-                "\nconcurrent phase: {} devices x {} rounds, {} operations ({} conflicts, {} indeterminate) in {:.1} s; \
+                "\nconcurrent phase: {} devices x {rounds} rounds, {} operations ({} conflicts, {} indeterminate) in {:.1} s; \
                  linearizability checked in {:.0} ms",
                 concurrent.devices,
-                concurrent.rounds,
                 concurrent.operations,
                 concurrent.conflicts,
                 concurrent.indeterminate,
                 concurrent.elapsed_ms / 1000.0,
                 concurrent.check_ms
+            );
+        }
+        if let Some(detail) = &concurrent.detail
+            && (!style.quiet || concurrent.verdict.fails_run())
+        {
+            println!(
+                "{}{}: {detail}",
+                if style.quiet { "" } else { "  " },
+                painted(concurrent.verdict, style.colour)
             );
         }
         if let Some(v) = &concurrent.violation {

@@ -157,7 +157,7 @@ async fn run_against(
         rounds: 25,
         ops_per_device: 20,
     };
-    let outcome = run_suite(&plan, &options, |_| {}, Arc::new(|_| {})).await;
+    let outcome = run_suite(&plan, &options, |_| {}, Arc::new(|_| {}), Arc::new(|_| {})).await;
     running
         .shutdown()
         .await

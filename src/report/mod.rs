@@ -184,6 +184,7 @@ impl RunReport {
                         v.operations, v.devices
                     )
                 })
+                .or_else(|| concurrent.detail.clone())
                 .unwrap_or_default();
             let mut status = junit_status(concurrent.verdict, &detail);
             if let Some(v) = &concurrent.violation {
@@ -191,7 +192,7 @@ impl RunReport {
             }
             let mut tc = TestCase::new("concurrent.linearizability", status);
             tc.set_classname("concurrent");
-            mark_passing_verdict(&mut tc, concurrent.verdict, None);
+            mark_passing_verdict(&mut tc, concurrent.verdict, Some(&detail));
             tc.set_time(Duration::from_secs_f64(concurrent.elapsed_ms / 1000.0));
             suite.add_test_case(tc);
         }

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::linear::{self, Linearizability, Operation};
+use super::linear::{self, Linearizability, Operation, SearchBudget};
 use super::run::Verdict;
 use super::session::{Clock, Namer, dataset_of};
 use crate::client::{Endpoint, Reply};
@@ -41,6 +41,16 @@ pub struct ConcurrentPlan {
     pub keep: bool,
     /// Re-runs allowed to find a smaller failing history.
     pub shrink_runs: usize,
+    /// What the linearizability check of one round may spend; a round past it is "unknown",
+    /// neither a pass nor a failure.
+    pub search_budget: SearchBudget,
+    /// No round starts after this instant (`check --time-budget`).
+    pub deadline: Option<Instant>,
+    /// Called with the number of rounds done: 0 when the phase starts, then after each round.
+    pub progress: Arc<dyn Fn(usize) + Send + Sync>,
+    /// Rounds run at once, each on its own identity and dataset: rounds are independent, so
+    /// against a slow endpoint several hide each other's latency. 1 runs them one by one.
+    pub rounds_in_flight: usize,
 }
 
 /// A violation, minimised, as reports show it.
@@ -60,7 +70,14 @@ pub struct Violation {
 pub struct ConcurrentReport {
     pub verdict: Verdict,
     pub devices: usize,
+    /// Rounds planned.
     pub rounds: usize,
+    /// Rounds that ran: all of them, unless the deadline came first.
+    pub rounds_run: usize,
+    /// Rounds whose check ran out of its search budget: not proven linearizable, not refuted.
+    pub unknown_rounds: usize,
+    /// Why the verdict is not a plain PASS or FAIL (unknown rounds, rounds cut by the deadline).
+    pub detail: Option<String>,
     pub operations: u64,
     pub conflicts: u64,
     pub indeterminate: u64,
@@ -291,18 +308,60 @@ pub async fn run_round(
     ops
 }
 
-fn violation_of(ops: &[Operation]) -> Option<(Vec<Operation>, Vec<usize>)> {
-    for part in linear::check_history(ops) {
-        if let Linearizability::Violation { stuck, .. } = part.verdict {
-            let sub: Vec<Operation> = part.ops.iter().map(|&i| ops[i].clone()).collect();
-            let stuck_local: Vec<usize> = stuck
-                .iter()
-                .filter_map(|s| part.ops.iter().position(|i| i == s))
-                .collect();
-            return Some((sub, stuck_local));
+/// One round's verdict.
+enum RoundCheck {
+    Linearizable,
+    /// Some part ran out of search budget, and no part is a violation.
+    Unknown,
+    /// The first part that is not linearizable, and its stuck operations (indices into it).
+    Violation(Vec<Operation>, Vec<usize>),
+}
+
+fn check_round(ops: &[Operation], budget: &SearchBudget) -> RoundCheck {
+    let mut unknown = false;
+    for part in linear::check_history(ops, budget) {
+        match part.verdict {
+            Linearizability::Violation { stuck, .. } => {
+                let sub: Vec<Operation> = part.ops.iter().map(|&i| ops[i].clone()).collect();
+                let stuck_local: Vec<usize> = stuck
+                    .iter()
+                    .filter_map(|s| part.ops.iter().position(|i| i == s))
+                    .collect();
+                return RoundCheck::Violation(sub, stuck_local);
+            }
+            Linearizability::Unknown { .. } => unknown = true,
+            Linearizability::Linearizable { .. } => {}
         }
     }
-    None
+    if unknown {
+        RoundCheck::Unknown
+    } else {
+        RoundCheck::Linearizable
+    }
+}
+
+/// What the phase's verdict needs said beyond PASS or FAIL, if anything.
+fn phase_detail(plan: &ConcurrentPlan, rounds_run: usize, unknown_rounds: usize) -> Option<String> {
+    let mut parts = Vec::new();
+    if unknown_rounds > 0 {
+        let budget = &plan.search_budget;
+        let time = budget
+            .time_max
+            .map_or_else(String::new, |t| format!(", {:.0} s", t.as_secs_f64()));
+        parts.push(format!(
+            "unknown (search budget exceeded) in {unknown_rounds} of {rounds_run} rounds: no \
+             order found and none ruled out within {} configurations, {} model states{time} \
+             per round",
+            budget.configurations_max, budget.states_max
+        ));
+    }
+    if rounds_run < plan.rounds {
+        parts.push(format!(
+            "{rounds_run} of {} rounds ran before the time budget ended",
+            plan.rounds
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn history_json(ops: &[Operation]) -> serde_json::Value {
@@ -332,28 +391,76 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
     let mut check_ms = 0.0;
     let mut found: Option<(Vec<Operation>, Vec<usize>)> = None;
     let mut first_failure_ms = None;
-    for round in 0..plan.rounds {
-        let ops = run_round(
-            plan,
-            round,
-            plan.devices,
-            plan.ops_per_device,
-            round as u32 * 64,
-        )
-        .await;
+    let mut rounds_run = 0;
+    let mut unknown_rounds = 0;
+    (plan.progress)(0);
+    let shared = Arc::new(plan.clone());
+    // One search at a time (it uses every core itself), so memory stays within one round's
+    // search budget however many rounds are in flight.
+    let searching = Arc::new(tokio::sync::Semaphore::new(1));
+    let mut pending = 0..plan.rounds;
+    let mut in_flight = tokio::task::JoinSet::new();
+    // The violation of the lowest-numbered round, once one is seen: no new round starts then.
+    let mut violation_round: Option<usize> = None;
+    loop {
+        while in_flight.len() < plan.rounds_in_flight.max(1)
+            && violation_round.is_none()
+            && !plan.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            let Some(round) = pending.next() else {
+                break;
+            };
+            let plan = shared.clone();
+            let searching = searching.clone();
+            in_flight.spawn(async move {
+                let ops = run_round(
+                    &plan,
+                    round,
+                    plan.devices,
+                    plan.ops_per_device,
+                    round as u32 * 64,
+                )
+                .await;
+                // The search is CPU work: off the runtime's worker threads.
+                let budget = plan.search_budget;
+                let _searching = searching.acquire_owned().await;
+                tokio::task::spawn_blocking(move || {
+                    let t = Instant::now();
+                    let checked = check_round(&ops, &budget);
+                    (round, ops, checked, t.elapsed())
+                })
+                .await
+            });
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let Ok(Ok((round, ops, checked, took))) = joined else {
+            // A panicking round is a harness bug; it counts as run and unknown, never as a pass.
+            rounds_run += 1;
+            unknown_rounds += 1;
+            (plan.progress)(rounds_run);
+            continue;
+        };
         operations += ops.len() as u64;
         conflicts += ops
             .iter()
             .filter(|o| matches!(o.observed, Some(Observed::Error { status: 409, .. })))
             .count() as u64;
         indeterminate += ops.iter().filter(|o| o.observed.is_none()).count() as u64;
-        let t = Instant::now();
-        let violation = violation_of(&ops);
-        check_ms += t.elapsed().as_secs_f64() * 1000.0;
-        if let Some(v) = violation {
-            first_failure_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-            found = Some(v);
-            break;
+        check_ms += took.as_secs_f64() * 1000.0;
+        rounds_run += 1;
+        (plan.progress)(rounds_run);
+        match checked {
+            RoundCheck::Linearizable => {}
+            RoundCheck::Unknown => unknown_rounds += 1,
+            RoundCheck::Violation(sub, stuck) => {
+                first_failure_ms.get_or_insert(started.elapsed().as_secs_f64() * 1000.0);
+                if violation_round.is_none_or(|r| round < r) {
+                    violation_round = Some(round);
+                    found = Some((sub, stuck));
+                }
+            }
         }
     }
     // Shrink by re-running with fewer devices or operations while a violation still shows;
@@ -370,7 +477,7 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
             };
             let lane_base = 20_000 + attempt as u32 * 64;
             let ops = run_round(plan, 10_000 + attempt, d, p, lane_base).await;
-            if let Some((sub, stuck)) = violation_of(&ops)
+            if let RoundCheck::Violation(sub, stuck) = check_round(&ops, &plan.search_budget)
                 && sub.len() <= best_ops.len()
             {
                 best_ops = sub;
@@ -393,16 +500,29 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
             history: history_json(&ops),
         }
     });
+    let verdict = if violation.is_some() {
+        Verdict::Fail
+    } else if rounds_run == 0 && plan.rounds > 0 {
+        // The deadline came before the first round: nothing was checked, nothing failed.
+        Verdict::NonStrict
+    } else if operations == 0 {
+        Verdict::Error
+    } else if unknown_rounds > 0 {
+        Verdict::NonStrict
+    } else {
+        Verdict::Pass
+    };
     ConcurrentReport {
-        verdict: if violation.is_some() {
-            Verdict::Fail
-        } else if operations == 0 {
-            Verdict::Error
-        } else {
-            Verdict::Pass
-        },
+        verdict,
         devices: plan.devices,
         rounds: plan.rounds,
+        rounds_run,
+        unknown_rounds,
+        detail: if violation.is_some() {
+            None
+        } else {
+            phase_detail(plan, rounds_run, unknown_rounds)
+        },
         operations,
         conflicts,
         indeterminate,

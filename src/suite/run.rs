@@ -342,13 +342,15 @@ pub fn selected_cases(options: &SuiteOptions) -> Vec<Case> {
         .collect()
 }
 
-/// Runs the selected named cases, then the random phase; `on_case` sees each case report as it
-/// finishes and `progress` the number of finished random sequences.
+/// Runs the selected named cases, then the random phase, then the concurrent phase; `on_case`
+/// sees each case report as it finishes, `progress` the number of finished random sequences
+/// and `rounds_done` the number of finished concurrent rounds (0 when that phase starts).
 pub async fn run_suite(
     plan: &Plan,
     options: &SuiteOptions,
     mut on_case: impl FnMut(&CaseReport),
     progress: Arc<dyn Fn(u64) + Send + Sync>,
+    rounds_done: Arc<dyn Fn(usize) + Send + Sync>,
 ) -> SuiteOutcome {
     let started = Instant::now();
     let deadline = options.time_budget.map(|budget| started + budget);
@@ -425,6 +427,12 @@ pub async fn run_suite(
             ops_per_device: options.ops_per_device,
             keep: plan.keep,
             shrink_runs: 8,
+            search_budget: super::linear::SearchBudget::default(),
+            deadline,
+            progress: rounds_done,
+            // As many rounds as the pacer keeps requests in flight, a round being `devices`
+            // requests at a time.
+            rounds_in_flight: (pacer.limit() / options.devices.max(1)).max(1),
         };
         let phase_started = started.elapsed().as_secs_f64() * 1000.0;
         let mut report = super::concurrent::run_concurrent(&concurrent_plan).await;
