@@ -405,7 +405,7 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
     loop {
         while in_flight.len() < plan.rounds_in_flight.max(1)
             && violation_round.is_none()
-            && !plan.deadline.is_some_and(|d| Instant::now() >= d)
+            && plan.deadline.is_none_or(|d| Instant::now() < d)
         {
             let Some(round) = pending.next() else {
                 break;
