@@ -9,8 +9,8 @@ use cogsync::client::{Endpoint, EndpointOptions};
 use cogsync::server::{self, ServerConfig};
 use cogsync::suite::concurrent::{ConcurrentPlan, run_concurrent};
 use cogsync::suite::linear::SearchBudget;
-use cogsync::suite::run::Verdict;
 use cogsync::suite::session::Clock;
+use cogsync::suite::verdict::Verdict;
 
 fn wall_clock() -> Clock {
     Arc::new(|| {

@@ -71,6 +71,195 @@ fn server_never_imports_model() {
     assert_never_imports("server", "model");
 }
 
+/// The module a source file is, as a path: `src/suite/netfuzz/mod.rs` → `suite::netfuzz`.
+fn module_of(file: &Path) -> Vec<String> {
+    let rel = file
+        .strip_prefix(root().join("src"))
+        .expect("a file under src/");
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every module path a file names (`crate::a::b`, `super::c`, `use crate::{a, b::c}`),
+/// resolved to absolute paths; comments are skipped.
+fn module_refs(file: &Path) -> BTreeSet<Vec<String>> {
+    let me = module_of(file);
+    // `super` of a mod.rs file is its parent's parent... no: of `a/b/mod.rs` (module a::b) it
+    // is `a`; of `a/b.rs` (module a::b) it is `a` too.
+    let parent: Vec<String> = me[..me.len().saturating_sub(1)].to_vec();
+    let mut refs = BTreeSet::new();
+    let ident = |s: &str| -> Vec<String> {
+        s.split("::")
+            .map(|p| p.trim().to_owned())
+            .take_while(|p| {
+                !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .collect()
+    };
+    for line in read(file).lines() {
+        let line = line.trim_start();
+        if line.starts_with("//") {
+            continue;
+        }
+        for (needle, base) in [("crate::", Vec::new()), ("super::", parent.clone())] {
+            let mut rest = line;
+            while let Some(i) = rest.find(needle) {
+                let before = &rest[..i];
+                rest = &rest[i + needle.len()..];
+                if needle == "super::" && before.ends_with("super::") {
+                    continue;
+                }
+                let groups: Vec<String> = match rest.strip_prefix('{') {
+                    Some(group) => group
+                        .split(['}', ';'])
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(|s| s.trim().to_owned())
+                        .collect(),
+                    None => vec![rest.to_owned()],
+                };
+                for group in groups {
+                    let path = ident(&group);
+                    if !path.is_empty() && path[0] != "self" {
+                        let mut full = base.clone();
+                        full.extend(path);
+                        refs.insert(full);
+                    }
+                }
+            }
+        }
+    }
+    refs
+}
+
+/// The rooms of the crate, and which rooms each may import: spec ← model, server, client ←
+/// suite ← report ← cli, and fuzzing as a leaf user of spec, model, server and client.
+const ROOMS: [(&str, &[&str]); 8] = [
+    ("spec", &[]),
+    ("model", &["spec"]),
+    ("server", &["spec"]),
+    ("client", &["spec"]),
+    ("suite", &["spec", "model", "client"]),
+    ("report", &["spec", "model", "client", "suite"]),
+    ("fuzzing", &["spec", "model", "server", "client"]),
+    (
+        "cli",
+        &[
+            "spec", "model", "server", "client", "suite", "report", "fuzzing",
+        ],
+    ),
+];
+
+#[test]
+fn rooms_import_only_rooms_below_them() {
+    for file in rust_files(&root().join("src")) {
+        let me = module_of(&file);
+        let Some(room) = me.first() else {
+            continue;
+        };
+        let Some((_, allowed)) = ROOMS.iter().find(|(r, _)| r == room) else {
+            continue;
+        };
+        for path in module_refs(&file) {
+            let Some(target) = path.first() else {
+                continue;
+            };
+            let is_room = ROOMS.iter().any(|(r, _)| r == target);
+            assert!(
+                !is_room || target == room || allowed.contains(&target.as_str()),
+                "{} ({room}) imports {}: {room} may import only {allowed:?}",
+                file.display(),
+                path.join("::")
+            );
+        }
+    }
+}
+
+/// The module (file) graph of `src/` has no cycles. A child module naming its own ancestor
+/// (a room's `mod.rs` facade) is not an edge: only imports between siblings and cousins count.
+#[test]
+fn no_module_imports_form_a_cycle() {
+    let files = rust_files(&root().join("src"));
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(f)).collect();
+    // The longest known module that is a prefix of `path`.
+    let resolve = |path: &[String]| -> Option<Vec<String>> {
+        (1..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|p| modules.contains(p))
+    };
+    let mut edges: std::collections::BTreeMap<Vec<String>, BTreeSet<Vec<String>>> =
+        Default::default();
+    for file in &files {
+        let me = module_of(file);
+        for path in module_refs(file) {
+            if let Some(target) = resolve(&path)
+                && target != me
+                && !me.starts_with(&target)
+                && !target.starts_with(&me)
+            {
+                edges.entry(me.clone()).or_default().insert(target);
+            }
+        }
+    }
+    // Depth-first search for a back edge.
+    fn visit(
+        node: &Vec<String>,
+        edges: &std::collections::BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+        on_path: &mut Vec<Vec<String>>,
+        done: &mut BTreeSet<Vec<String>>,
+    ) {
+        if done.contains(node) {
+            return;
+        }
+        if let Some(i) = on_path.iter().position(|n| n == node) {
+            let cycle: Vec<String> = on_path[i..]
+                .iter()
+                .chain(std::iter::once(node))
+                .map(|n| n.join("::"))
+                .collect();
+            panic!("import cycle: {}", cycle.join(" → "));
+        }
+        on_path.push(node.clone());
+        for next in edges.get(node).into_iter().flatten() {
+            visit(next, edges, on_path, done);
+        }
+        on_path.pop();
+        done.insert(node.clone());
+    }
+    let mut done = BTreeSet::new();
+    for node in edges.keys() {
+        visit(node, &edges, &mut Vec::new(), &mut done);
+    }
+    assert!(
+        edges.len() > 10,
+        "the scan sees the imports of the crate's modules: {edges:?}"
+    );
+}
+
+#[test]
+fn the_module_scan_resolves_crate_super_and_groups() {
+    let file = root().join("src/suite/run.rs");
+    let refs = module_refs(&file);
+    assert!(
+        refs.iter()
+            .any(|p| p.starts_with(&["suite".to_owned(), "verdict".to_owned()])),
+        "{refs:?}"
+    );
+    assert!(
+        refs.iter()
+            .any(|p| p.first().is_some_and(|r| r == "client")),
+        "{refs:?}"
+    );
+}
+
 #[test]
 fn the_import_scan_sees_an_import() {
     assert_eq!(imports_of("use crate::server::spawn;", "server").len(), 1);

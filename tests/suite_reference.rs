@@ -8,8 +8,9 @@ use cogsync::client::{Endpoint, EndpointOptions};
 use cogsync::server::{self, ServerConfig};
 use cogsync::suite::cases;
 use cogsync::suite::pacer::Jobs;
-use cogsync::suite::run::{Plan, Verdict, run_cases};
+use cogsync::suite::run::{Plan, run_cases};
 use cogsync::suite::session::Clock;
+use cogsync::suite::verdict::Verdict;
 
 fn wall_clock() -> Clock {
     Arc::new(|| {

@@ -22,10 +22,10 @@ use crate::suite::machine::{Action, run_sequence};
 use crate::suite::pacer::{INFLIGHT_MAX_DEFAULT, Jobs};
 use crate::suite::partition::Partition;
 use crate::suite::run::{
-    CONCURRENT_ID, CaseReport, Plan, RANDOM_ID, SuiteOptions, Verdict, run_case, run_suite,
-    selected_cases,
+    CONCURRENT_ID, Plan, RANDOM_ID, SuiteOptions, run_case, run_suite, selected_cases,
 };
-use crate::suite::session::{Clock, Namer, Step, StepVerdict};
+use crate::suite::session::{Clock, Namer};
+use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
 
 #[derive(Debug, Clone, Args)]
 pub struct EndpointArgs {

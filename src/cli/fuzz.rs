@@ -10,6 +10,7 @@ use clap::Args;
 use super::check::{EndpointArgs, NoTarget, Target, parse_duration, target, wall_clock};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::client::{Endpoint, EndpointOptions};
+use crate::report::transcript;
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
 
@@ -121,8 +122,11 @@ fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> a
         );
         println!("  reproduce with:\n{}", indent(&curl));
         println!("  answer:\n{}", indent(&finding.answer));
-        if let Some(transcript) = &finding.transcript {
-            println!("  transcript (last steps):\n{}", indent(transcript));
+        if !finding.steps.is_empty() {
+            println!(
+                "  transcript (last steps):\n{}",
+                indent(&transcript(&finding.steps))
+            );
         }
     }
     Ok(())

@@ -16,7 +16,8 @@ use crate::report::Summary;
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::pacer::Jobs;
 use crate::suite::partition::Partition;
-use crate::suite::run::{Plan, SuiteOptions, SuiteOutcome, Verdict, run_suite};
+use crate::suite::run::{Plan, SuiteOptions, SuiteOutcome, run_suite};
+use crate::suite::verdict::Verdict;
 
 /// Failing case IDs shown in the variants table; the JSON report lists all of them.
 const FAILING_IDS_SHOWN: usize = 3;

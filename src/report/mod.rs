@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::suite::concurrent::ConcurrentReport;
 use crate::suite::machine::RandomReport;
-use crate::suite::run::{CaseReport, Verdict};
-use crate::suite::session::{Step, StepVerdict};
+use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
 
 /// Counts of verdicts over the named cases and the random phase.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::linear::{self, Linearizability, Operation, SearchBudget};
-use super::run::Verdict;
 use super::session::{Clock, Namer, dataset_of};
+use super::verdict::Verdict;
 use crate::client::{Endpoint, Reply};
 use crate::model::{Call, Observed, TokenClaim};
 use crate::spec::{

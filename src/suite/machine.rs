@@ -18,8 +18,8 @@ use tokio::task::JoinSet;
 
 use super::pacer::Pacer;
 use super::partition::Partition;
-use super::run::Verdict;
-use super::session::{Clock, Namer, Session, Step, StepVerdict, Stop, TokenChoice, dataset_of};
+use super::session::{Clock, Namer, Session, TokenChoice, dataset_of};
+use super::verdict::{Step, StepVerdict, Stop, Verdict};
 use crate::client::Endpoint;
 use crate::model::{Call, Observed};
 use crate::spec::{

@@ -9,3 +9,4 @@ pub mod pacer;
 pub mod partition;
 pub mod run;
 pub mod session;
+pub mod verdict;

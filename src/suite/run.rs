@@ -4,64 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use super::cases::{Case, Level};
 use super::pacer::{Jobs, Pacer};
 use super::partition::Partition;
-use super::session::{Clock, Namer, Session, Step, StepVerdict, Stop};
+use super::session::{Clock, Namer, Session};
+use super::verdict::{CaseReport, Step, StepVerdict, Stop, Verdict};
 use crate::client::Endpoint;
-
-/// The verdict on one case (or on the random phase).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Pass,
-    /// Allowed, but not the reference outcome on some AMB- point.
-    NonStrict,
-    Fail,
-    /// Harness trouble: the case could not be judged.
-    Error,
-    /// Failed, and listed in `--expect-fail`.
-    Xfail,
-    /// Listed in `--expect-fail` but did not fail: the list is stale, which fails the run.
-    Xpass,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::NonStrict => "NON-STRICT",
-            Verdict::Fail => "FAIL",
-            Verdict::Error => "ERROR",
-            Verdict::Xfail => "XFAIL",
-            Verdict::Xpass => "XPASS",
-        }
-    }
-
-    /// Whether this verdict makes the run fail.
-    pub fn fails_run(self) -> bool {
-        matches!(self, Verdict::Fail | Verdict::Error | Verdict::Xpass)
-    }
-}
-
-/// Everything known about one case after it ran.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CaseReport {
-    pub id: String,
-    pub title: String,
-    pub requirement: String,
-    pub level: String,
-    pub covers: Vec<String>,
-    pub verdict: Verdict,
-    /// Why it failed, errored, or was not strict; the expect-fail reason for XFAIL/XPASS.
-    pub detail: Option<String>,
-    pub ambiguities: Vec<String>,
-    pub duration_ms: f64,
-    pub steps: Vec<Step>,
-}
 
 /// What every case of a run shares.
 #[derive(Clone)]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::verdict::{Step, StepVerdict, Stop};
 use crate::client::{Endpoint, Exchange, RawRequest, Reply, Trouble, decode, to_raw};
 use crate::model::{Ambiguity, Call, Expected, Judgement, Model, Observed, TokenClaim};
 use crate::spec::{
@@ -71,44 +72,6 @@ impl Namer {
             ),
         }
     }
-}
-
-/// How one step went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "kebab-case")]
-pub enum StepVerdict {
-    Reference,
-    NonStrict {
-        ambiguities: Vec<String>,
-    },
-    Mismatch {
-        first_difference: String,
-    },
-    /// The endpoint gave no usable answer (timeout, reset, garbage, huge body).
-    Trouble {
-        trouble: String,
-    },
-}
-
-/// One step of a transcript: what was sent, what the model allowed, what came back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Step {
-    pub operation: String,
-    pub exchanges: Vec<Exchange>,
-    pub expected: String,
-    pub actual: String,
-    pub verdict: StepVerdict,
-}
-
-/// Why a case or sequence stopped early.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Stop {
-    /// The endpoint broke the contract; the last step holds the details.
-    #[error("the endpoint's answer is not allowed: {0}")]
-    Finding(String),
-    /// The suite itself is inconsistent (a case's intent disagrees with the model).
-    #[error("harness: {0}")]
-    Harness(String),
 }
 
 #[derive(Debug, Clone)]

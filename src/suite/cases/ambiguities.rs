@@ -10,9 +10,8 @@ use crate::spec::{
     DeleteDatasetRequest, DescribeDatasetRequest, DescribeIdentityUsageRequest, ErrorKind,
     IdentityPath, ListDatasetsRequest, RECORDS_PER_DATASET_MAX, RecordPatch,
 };
-use crate::suite::session::{
-    Answer, Intent, Session, Stop, TokenChoice, dataset_of, remove, replace,
-};
+use crate::suite::session::{Answer, Intent, Session, TokenChoice, dataset_of, remove, replace};
+use crate::suite::verdict::Stop;
 
 cases! {
     "ambiguity.list-inclusive", Must, ["LR-1"],

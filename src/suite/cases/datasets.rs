@@ -6,7 +6,8 @@ use crate::spec::{
     DatasetPath, DeleteDatasetRequest, DescribeDatasetRequest, DescribeIdentityUsageRequest,
     ErrorKind, IdentityPath, ListDatasetsRequest,
 };
-use crate::suite::session::{Answer, Intent, Session, Stop, dataset_of, remove, replace};
+use crate::suite::session::{Answer, Intent, Session, dataset_of, remove, replace};
+use crate::suite::verdict::Stop;
 
 cases! {
     "datasets.recreate.stale-copy-gets-flag-and-records", Must, ["DS-4", "DS-3", "AMB-RECREATE-COUNT"],

@@ -12,7 +12,8 @@ use crate::spec::{
     ErrorKind, ListDatasetsRequest, ListRecordsRequest, REQUEST_BODY_BYTES_MAX, ROUTES, Request,
     route_of,
 };
-use crate::suite::session::{Allow, Intent, RawRule, Session, Stop, TokenChoice, replace};
+use crate::suite::session::{Allow, Intent, RawRule, Session, TokenChoice, replace};
+use crate::suite::verdict::Stop;
 
 /// What malformed bodies may be answered with: any 400 that names the problem.
 const MALFORMED: [ErrorKind; 3] = [

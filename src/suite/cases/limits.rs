@@ -6,7 +6,8 @@ use crate::spec::{
     DATASET_BYTES_MAX, DATASETS_PER_IDENTITY_MAX, DeleteDatasetRequest, DescribeDatasetRequest,
     ErrorKind, ListDatasetsRequest, RECORDS_PER_DATASET_MAX, RecordPatch,
 };
-use crate::suite::session::{Intent, Session, Stop, dataset_of, remove, replace};
+use crate::suite::session::{Intent, Session, dataset_of, remove, replace};
+use crate::suite::verdict::Stop;
 
 cases! {
     "limits.datasets.21st-rejected", Must, ["LIM-1", "ERR-2"],

@@ -2,7 +2,8 @@
 
 use super::support::{ensure, list_from, list_intended, pages, write, write_reusing_token};
 use crate::spec::{ErrorKind, ListRecordsRequest};
-use crate::suite::session::{Intent, Session, Stop, TokenChoice, remove, replace};
+use crate::suite::session::{Intent, Session, TokenChoice, remove, replace};
+use crate::suite::verdict::Stop;
 
 cases! {
     "list-records.missing-dataset.empty", Must, ["LR-2", "DATA-2", "LR-5"],

@@ -6,7 +6,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::session::{Session, Stop};
+use super::session::Session;
+use super::verdict::Stop;
 
 pub use crate::spec::Level;
 
@@ -48,7 +49,7 @@ macro_rules! cases {
                     covers: &[$($cov),*],
                     run: {
                         fn run(s: &mut $crate::suite::session::Session)
-                            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), $crate::suite::session::Stop>> + Send + '_>> {
+                            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), $crate::suite::verdict::Stop>> + Send + '_>> {
                             Box::pin($body(s))
                         }
                         run

@@ -7,7 +7,8 @@ use crate::spec::{
     DatasetPath, ErrorKind, IdentityPath, ListRecordsRequest, ListRecordsResponse, RecordPatch,
     Request, UpdateRecordsBody, UpdateRecordsRequest,
 };
-use crate::suite::session::{Answer, Intent, Session, Stop, TokenChoice};
+use crate::suite::session::{Answer, Intent, Session, TokenChoice};
+use crate::suite::verdict::Stop;
 
 /// The device every case writes as, unless it says otherwise.
 pub(super) const DEVICE: &str = "cogsync-device";

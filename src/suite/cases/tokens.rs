@@ -4,7 +4,8 @@ use super::support::{
     DEVICE, body_json, in_other_pool, raw_update, update_intended, with_body, write,
 };
 use crate::spec::ErrorKind;
-use crate::suite::session::{Intent, Session, Stop, TokenChoice, dataset_of, replace};
+use crate::suite::session::{Intent, Session, TokenChoice, dataset_of, replace};
+use crate::suite::verdict::Stop;
 
 cases! {
     "tokens.missing-rejected", Must, ["UR-8", "UR-3"],

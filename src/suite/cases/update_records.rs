@@ -5,9 +5,8 @@ use super::support::{
 };
 use crate::model::Call;
 use crate::spec::{DescribeDatasetRequest, ErrorKind, RecordPatch};
-use crate::suite::session::{
-    Answer, Intent, Session, Stop, TokenChoice, dataset_of, remove, replace,
-};
+use crate::suite::session::{Answer, Intent, Session, TokenChoice, dataset_of, remove, replace};
+use crate::suite::verdict::Stop;
 
 cases! {
     "update-records.key.case-distinct", Must, ["DATA-1", "UR-2"],

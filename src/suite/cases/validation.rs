@@ -12,8 +12,9 @@ use crate::spec::{
     ListRecordsRequest, RECORD_VALUE_LEN_MAX, RecordPatch, Request,
 };
 use crate::suite::session::{
-    Allow, Intent, RawRule, Session, Stop, TokenChoice, dataset_of, remove, replace,
+    Allow, Intent, RawRule, Session, TokenChoice, dataset_of, remove, replace,
 };
+use crate::suite::verdict::Stop;
 
 /// What a wrong JSON type may be answered with: SPEC only says 400; AWS sends Serialization.
 const BAD_JSON: [ErrorKind; 3] = [

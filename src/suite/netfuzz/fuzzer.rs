@@ -18,14 +18,12 @@ use super::{
 };
 use crate::client::{Endpoint, Exchange, RawRequest, RawResponse, Trouble};
 use crate::model::Call;
-use crate::report::transcript;
 use crate::spec::{
     DatasetPath, DescribeDatasetRequest, DescribeIdentityUsageRequest, IdentityPath,
     ListDatasetsRequest, ListRecordsRequest, RecordPatch,
 };
-use crate::suite::session::{
-    Clock, Namer, Session, StepVerdict, Stop, TokenChoice, dataset_of, remove, replace,
-};
+use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of, remove, replace};
+use crate::suite::verdict::{Step, StepVerdict, Stop};
 
 /// The fuzzer's state across iterations.
 pub(super) struct Fuzzer<'a> {
@@ -58,7 +56,8 @@ struct Evidence {
     body_bytes_original: usize,
     /// The answer to `request`, for the report.
     answer: String,
-    transcript: Option<String>,
+    /// The session's last steps, for findings in valid traffic.
+    steps: Vec<Step>,
     /// What the spec allows for `request`, to judge shrunk variants; `None` for valid traffic,
     /// whose shrunk variants must still fail on the server's side.
     allows: Option<Allowed>,
@@ -148,7 +147,7 @@ impl Fuzzer<'_> {
                     body_bytes_original: request.body.len(),
                     request,
                     answer: answer_of(exchange),
-                    transcript: Some(transcript(std::slice::from_ref(step))),
+                    steps: vec![step.clone()],
                     allows: None,
                 })
             })
@@ -407,7 +406,7 @@ impl Fuzzer<'_> {
             body_bytes_shrunk: evidence.request.body.len(),
             request: SavedRequest::from_raw(&evidence.request),
             answer: evidence.answer,
-            transcript: evidence.transcript,
+            steps: evidence.steps,
             occurrences: 1,
         });
         let filed = if binds {
@@ -442,7 +441,7 @@ impl Fuzzer<'_> {
             body_bytes_original: request.body.len(),
             request,
             answer: answer_of(exchange),
-            transcript: Some(transcript(&steps[steps.len().saturating_sub(4)..])),
+            steps: steps[steps.len().saturating_sub(4)..].to_vec(),
             allows: None,
         };
         self.file(oracle, evidence).await;
@@ -481,7 +480,7 @@ impl Fuzzer<'_> {
                 body_bytes_original: request.body.len(),
                 request: request.clone(),
                 answer: answer.clone(),
-                transcript: None,
+                steps: Vec::new(),
                 allows: Some(allows),
             };
             self.file(broken.oracle, evidence).await;
@@ -500,14 +499,14 @@ impl Fuzzer<'_> {
             Err(Stop::Finding(reason)) => {
                 self.count_session_requests();
                 let tail = self.session.steps();
-                let text = transcript(&tail[tail.len().saturating_sub(4)..]);
+                let steps = tail[tail.len().saturating_sub(4)..].to_vec();
                 let evidence = Evidence {
                     mutation: label,
                     detail: reason,
                     body_bytes_original: request.body.len(),
                     request,
                     answer,
-                    transcript: Some(text),
+                    steps,
                     allows: Some(allows),
                 };
                 self.file(FuzzOracle::StateChanged, evidence).await;

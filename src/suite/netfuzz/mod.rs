@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{RawRequest, RawResponse, Trouble};
 use crate::spec::Level;
+use crate::suite::verdict::Step;
 
 pub use fuzzer::run;
 pub use oracle::FuzzOracle;
@@ -141,9 +142,10 @@ pub struct Finding {
     pub body_bytes_shrunk: usize,
     /// The answer to the shrunk request, as status line, headers and body.
     pub answer: String,
-    /// For findings in valid traffic: the transcript of the session up to the finding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<String>,
+    /// For findings in valid traffic: the session's last steps up to the finding (reports
+    /// render them as a transcript).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
     /// How often the same oracle broke for the same mutation during the run.
     pub occurrences: u64,
 }

@@ -21,7 +21,7 @@ use crate::spec::{
     ListDatasetsRequest, ListRecordsRequest, ROUTES, Request, Route, UpdateRecordsBody,
     UpdateRecordsRequest,
 };
-use crate::suite::session::Stop;
+use crate::suite::verdict::Stop;
 
 /// A token this endpoint never issued.
 pub(super) const GARBAGE_TOKEN: &str = "bmV0ZnV6ei1nYXJiYWdlLXRva2Vu";
