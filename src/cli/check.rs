@@ -8,21 +8,22 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_NOT_REPRODUCED, EXIT_OK, EXIT_USAGE};
 use crate::client::sigv4::Signer;
 use crate::client::{Endpoint, EndpointOptions, Exchange, Reply, Trouble};
-use crate::report::{RunReport, curl_script, transcript};
+use crate::report::artifacts::{Artifacts, PREFLIGHT_ID, SavedFailure};
+use crate::report::human::{Closing, HumanReporter, Style};
+use crate::report::{RunReport, transcript};
 use crate::server::{self, RunningServer, ServerConfig};
 use crate::spec::{DatasetPath, ListRecordsRequest, Request};
 use crate::suite::cases;
-use crate::suite::machine::{Action, run_sequence};
+use crate::suite::machine::run_sequence;
 use crate::suite::pacer::{INFLIGHT_MAX_DEFAULT, Jobs};
 use crate::suite::partition::Partition;
 use crate::suite::run::{
-    CONCURRENT_ID, Plan, RANDOM_ID, SuiteOptions, run_case, run_suite, selected_cases,
+    CONCURRENT_ID, Pacing, Plan, RANDOM_ID, SuiteOptions, run_case, run_suite, selected_cases,
 };
 use crate::suite::session::{Clock, Namer};
 use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
@@ -169,27 +170,6 @@ impl ColorChoice {
     }
 }
 
-/// A verdict's label, in its colour when `colour` is on.
-fn painted(verdict: Verdict, colour: bool) -> String {
-    let code = match verdict {
-        Verdict::Pass => "32",
-        Verdict::NonStrict => "33",
-        Verdict::Xfail => "36",
-        Verdict::Fail | Verdict::Error | Verdict::Xpass => "1;31",
-    };
-    if colour {
-        format!("\x1b[{code}m{}\x1b[0m", verdict.label())
-    } else {
-        verdict.label().to_owned()
-    }
-}
-
-/// `painted`, padded to the widest label, for columns (escape codes do not count).
-fn painted_column(verdict: Verdict, colour: bool) -> String {
-    let pad = 10usize.saturating_sub(verdict.label().len());
-    format!("{}{}", painted(verdict, colour), " ".repeat(pad))
-}
-
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// A failure saved by `cogsync check` (JSON).
@@ -207,31 +187,6 @@ pub struct ListArgs {
     /// requirement).
     #[arg(long)]
     pub json: bool,
-}
-
-/// A failure as saved on disk for `cogsync replay`: a random sequence (its actions), or a
-/// named case (its ID).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SavedFailure {
-    pub cogsync: String,
-    #[serde(with = "crate::spec::seed_text")]
-    pub seed: u64,
-    /// The sequence's number in the run with `seed` (absent in files of older versions).
-    #[serde(default)]
-    pub index: Option<u32>,
-    pub endpoint: String,
-    pub reason: String,
-    /// The named case that failed; absent for a random sequence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case: Option<String>,
-    #[serde(default)]
-    pub actions: Vec<Action>,
-    #[serde(default)]
-    pub transcript: String,
-    /// Whether `endpoint` was an embedded reference server (gone with its run): `replay` then
-    /// starts a fresh one instead of calling `endpoint`. Absent in files of older versions.
-    #[serde(default)]
-    pub embedded: Option<bool>,
 }
 
 /// `30s`, `5m`, `500ms`, `1h`, or plain seconds.
@@ -459,9 +414,6 @@ fn preflight_finding(trouble: &Trouble, exchange: Exchange) -> CaseReport {
     }
 }
 
-/// The ID under which a preflight finding is reported.
-const PREFLIGHT_ID: &str = "preflight";
-
 /// What the preflight probe learned about the endpoint.
 #[derive(Debug, PartialEq)]
 enum Preflight {
@@ -616,128 +568,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn progress_bar(len: u64, what: &str) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() || len == 0 {
-        return None;
-    }
-    let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_prefix(what.to_owned());
-    Some(bar)
-}
-
-fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
-}
-
-/// How much the human output says.
-#[derive(Debug, Clone, Copy)]
-struct Style {
-    quiet: bool,
-    verbose: bool,
-    colour: bool,
-}
-
-/// The end of a failing run: every failed ID on one line with what was saved for it, and the
-/// command that runs just those again.
-fn print_failed(report: &RunReport, args: &CheckArgs, seed: u64, style: Style) {
-    let mut failed: Vec<(Verdict, String, String)> = report
-        .cases
-        .iter()
-        .filter(|c| c.verdict.fails_run())
-        .map(|c| {
-            let saved = if c.steps.is_empty() || c.id == PREFLIGHT_ID {
-                String::new()
-            } else {
-                format!(
-                    "cogsync replay {}{}",
-                    args.artifacts.join(format!("{}.json", c.id)).display(),
-                    endpoint_flag(args)
-                )
-            };
-            (c.verdict, c.id.clone(), saved)
-        })
-        .collect();
-    if let Some(random) = report.random.as_ref().filter(|r| r.verdict.fails_run()) {
-        let file = args.artifacts.join(format!("random-{seed}.json"));
-        let saved = if random.failure.is_some() {
-            format!("cogsync replay {}{}", file.display(), endpoint_flag(args))
-        } else {
-            random.vacuous.clone().unwrap_or_default()
-        };
-        failed.push((random.verdict, RANDOM_ID.to_owned(), saved));
-    }
-    if let Some(concurrent) = report.concurrent.as_ref().filter(|c| c.verdict.fails_run()) {
-        let saved = if concurrent.violation.is_some() {
-            format!(
-                "history {} (a race is not replayable; re-run the phase with the same seed)",
-                args.artifacts
-                    .join(format!("concurrent-{seed}.history.json"))
-                    .display()
-            )
-        } else {
-            String::new()
-        };
-        failed.push((concurrent.verdict, CONCURRENT_ID.to_owned(), saved));
-    }
-    if !report.not_run.is_empty() {
-        let shown: Vec<&str> = report.not_run.iter().take(5).map(String::as_str).collect();
-        let more = report.not_run.len() - shown.len();
-        println!(
-            "\nnot run ({}, --max-fail reached): {}{}",
-            report.not_run.len(),
-            shown.join(" "),
-            if more > 0 {
-                format!(" and {more} more (the JSON report lists all)")
-            } else {
-                String::new()
-            }
-        );
-    }
-    if failed.is_empty() {
-        return;
-    }
-    if !style.quiet {
-        println!("\nfailed ({}):", failed.len());
-        let width = failed.iter().map(|(_, id, _)| id.len()).max().unwrap_or(0);
-        for (verdict, id, saved) in &failed {
-            println!(
-                "  {} {id:<width$}  {saved}",
-                painted_column(*verdict, style.colour)
-            );
-        }
-    }
-    let rerunnable: Vec<&str> = failed
-        .iter()
-        .map(|(_, id, _)| id.as_str())
-        .filter(|id| *id != PREFLIGHT_ID)
-        .collect();
-    if rerunnable.is_empty() {
-        return;
-    }
-    let partition = args
-        .partition
-        .map_or_else(String::new, |p| format!(" --partition {p}"));
-    match &args.json {
-        Some(json) => println!(
-            "re-run just these: cogsync check --rerun-failed {}{}{partition}",
-            json.display(),
-            endpoint_flag(args)
-        ),
-        None => println!(
-            "re-run just these: cogsync check --seed {seed}{}{partition} --only {}",
-            endpoint_flag(args),
-            rerunnable.join(" ")
-        ),
-    }
-}
-
 /// ` --endpoint URL` when the run was against an endpoint of the user's, for printed commands.
 fn endpoint_flag(args: &CheckArgs) -> String {
     args.endpoint
@@ -800,80 +630,81 @@ fn read_rerun(path: &Path) -> anyhow::Result<Result<Rerun, Usage>> {
     }))
 }
 
-/// Writes a report file and says where.
-fn write_report(path: &Path, what: &str, text: &str, style: Style) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    if !style.quiet {
-        println!("{what} report written to {}", path.display());
-    }
-    Ok(())
-}
-
-/// Saves what reproduces a failing case: a replay file and a curl script.
-fn save_case(
+/// Writes the JSON and JUnit reports asked for, and says where.
+fn write_reports(
+    report: &RunReport,
     args: &CheckArgs,
-    seed: u64,
-    base_url: &str,
-    embedded: bool,
-    case: &CaseReport,
-) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let saved = SavedFailure {
-        cogsync: env!("CARGO_PKG_VERSION").to_owned(),
-        seed,
-        index: None,
-        endpoint: base_url.to_owned(),
-        reason: case.detail.clone().unwrap_or_default(),
-        case: Some(case.id.clone()),
-        actions: Vec::new(),
-        transcript: transcript(&case.steps),
-        embedded: Some(embedded),
-    };
-    let json = save(
-        &args.artifacts,
-        &format!("{}.json", case.id),
-        &serde_json::to_string_pretty(&saved)?,
-    )?;
-    let sh = save(
-        &args.artifacts,
-        &format!("{}.sh", case.id),
-        &curl_script(&case.steps),
-    )?;
-    Ok((json, sh))
-}
-
-/// Writes the JSON and JUnit reports asked for.
-fn write_reports(report: &RunReport, args: &CheckArgs, style: Style) -> anyhow::Result<()> {
-    if let Some(path) = &args.json {
-        write_report(path, "JSON", &report.to_json(), style)?;
-    }
-    if let Some(path) = &args.junit {
-        write_report(path, "JUnit", &report.to_junit(), style)?;
+    human: &HumanReporter,
+) -> anyhow::Result<()> {
+    for (path, what, text) in [
+        (
+            &args.json,
+            "JSON",
+            RunReport::to_json as fn(&RunReport) -> String,
+        ),
+        (&args.junit, "JUnit", RunReport::to_junit),
+    ]
+    .into_iter()
+    .filter_map(|(path, what, render)| path.as_ref().map(|p| (p, what, render(report))))
+    {
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        human.written(what, path);
     }
     Ok(())
 }
 
-/// The last lines of a run: its time and the counts.
-fn print_summary(report: &RunReport, seed: u64, style: Style) {
-    if !style.quiet {
-        println!("\ncogsync: {:.1} s", report.elapsed_ms / 1000.0);
-    }
-    let line = report.summary.line();
-    if style.quiet {
-        println!("{line} (seed {seed}, {:.1} s)", report.elapsed_ms / 1000.0);
+/// The end of every run: failures saved for replay, the closing lines, the report files, the
+/// summary; and the exit code.
+fn close_run(
+    report: &mut RunReport,
+    args: &CheckArgs,
+    human: &HumanReporter,
+    embedded: bool,
+    pacing: Option<(Pacing, usize)>,
+) -> anyhow::Result<u8> {
+    report.tally();
+    let artifacts = Artifacts {
+        dir: args.artifacts.clone(),
+    };
+    artifacts.save(report, embedded)?;
+    let closing = Closing {
+        artifacts,
+        endpoint_flag: endpoint_flag(args),
+        partition_flag: args
+            .partition
+            .map_or_else(String::new, |p| format!(" --partition {p}")),
+        json: args.json.clone(),
+        pacing,
+    };
+    human.closing(report, &closing);
+    write_reports(report, args, human)?;
+    human.summary(report);
+    Ok(exit_code(report))
+}
+
+/// Findings fail the run (1); a run with harness trouble (ERROR) but no finding exits 3, like
+/// any other harness trouble; otherwise 0.
+fn exit_code(report: &RunReport) -> u8 {
+    let s = &report.summary;
+    if s.failed > 0 || s.xpass > 0 {
+        EXIT_FAILED
+    } else if s.errors > 0 {
+        EXIT_HARNESS
+    } else if s.success() && report.not_run.is_empty() {
+        EXIT_OK
     } else {
-        println!("{line}");
-    }
-    if report.summary.total() == 0 {
-        println!("nothing ran: check --only / --skip / --partition");
+        EXIT_FAILED
     }
 }
 
 pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let style = Style {
+    let human = HumanReporter::new(Style {
         quiet: args.quiet,
         verbose: args.verbose,
         colour: args.color.enabled(),
-    };
+        progress: std::io::stderr().is_terminal(),
+    });
+    let style = human.style();
     let rerun = match &args.rerun_failed {
         Some(path) => match read_rerun(path)? {
             Ok(rerun) if rerun.ids.is_empty() => {
@@ -920,26 +751,15 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         Ok(t) => t,
         Err(NoTarget::Exit(code)) => return Ok(code),
         Err(NoTarget::Finding { trouble, exchange }) => {
-            let url = exchange.url.clone();
-            let base = args.endpoint.endpoint.clone().unwrap_or(url);
+            let base = args
+                .endpoint
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| exchange.url.clone());
             let mut report = RunReport::new(&base, run_id, seed, args.strict, started_at);
-            let case = preflight_finding(&trouble, exchange);
-            println!(
-                "\n{} {} — {}",
-                painted(case.verdict, style.colour),
-                case.id,
-                case.title
-            );
-            println!("  {}", case.detail.as_deref().unwrap_or_default());
-            if !style.quiet {
-                print!("{}", transcript(&case.steps));
-            }
-            report.cases.push(case);
+            report.cases.push(preflight_finding(&trouble, exchange));
             report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            report.tally();
-            write_reports(&report, &args, style)?;
-            print_summary(&report, seed, style);
-            return Ok(EXIT_FAILED);
+            return close_run(&mut report, &args, &human, false, None);
         }
     };
     if !style.quiet {
@@ -970,14 +790,6 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             args.max_fail.map(|n| n as usize)
         },
     };
-    let mut report = RunReport::new(
-        target.endpoint.base_url(),
-        run_id,
-        seed,
-        args.strict,
-        started_at,
-    );
-
     let options = SuiteOptions {
         only: rerun
             .as_ref()
@@ -993,13 +805,13 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         rounds: args.rounds,
         ops_per_device: args.ops_per_device,
     };
-    let case_count = selected_cases(&options).len() as u64;
-    let sequence_count = options.partition.sequences_of(args.sequences);
     if let Some(partition) = args.partition.filter(|_| !style.quiet) {
         println!(
-            "partition {partition}: {case_count} of {} named cases, {sequence_count} of {} random \
-             sequences (those whose number i has i % {} = {}), {}",
+            "partition {partition}: {} of {} named cases, {} of {} random sequences (those \
+             whose number i has i % {} = {}), {}",
+            selected_cases(&options).len(),
             cases::select(&args.only, &args.skip).len(),
+            options.partition.sequences_of(args.sequences),
             args.sequences,
             partition.count(),
             partition.shard() - 1,
@@ -1010,305 +822,35 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             }
         );
     }
-    let bar = progress_bar(case_count + u64::from(sequence_count), "check");
-    let shown = bar.clone();
-    let progress: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |n| {
-        if let Some(bar) = &shown {
-            bar.set_position(case_count + n);
-        }
-    });
-    // The concurrent phase gets its own bar once it starts, in place of the first one.
-    let rounds_bar: Arc<std::sync::Mutex<Option<ProgressBar>>> = Arc::default();
-    let (earlier_bar, shown_rounds, rounds) = (bar.clone(), rounds_bar.clone(), args.rounds);
-    let rounds_done: Arc<dyn Fn(usize) + Send + Sync> = Arc::new(move |n| {
-        let Ok(mut shown) = shown_rounds.lock() else {
-            return;
-        };
-        if n == 0 {
-            if let Some(bar) = &earlier_bar {
-                bar.finish_and_clear();
-            }
-            *shown = progress_bar(rounds as u64, "concurrent");
-        }
-        if let Some(bar) = shown.as_ref() {
-            bar.set_position(n as u64);
-        }
-    });
-    let outcome = run_suite(
-        &plan,
-        &options,
-        |r: &CaseReport| {
-            let line = if style.quiet {
-                r.verdict.fails_run().then(|| {
-                    format!(
-                        "{} {} — {}",
-                        painted(r.verdict, style.colour),
-                        r.id,
-                        r.detail.as_deref().unwrap_or_default()
-                    )
-                })
-            } else if bar.is_some() {
-                (r.verdict != Verdict::Pass)
-                    .then(|| format!("{} {}", painted_column(r.verdict, style.colour), r.id))
-            } else {
-                Some(format!(
-                    "{} {} ({:.0} ms)",
-                    painted_column(r.verdict, style.colour),
-                    r.id,
-                    r.duration_ms
-                ))
-            };
-            let steps = (style.verbose && !r.steps.is_empty()).then(|| transcript(&r.steps));
-            match &bar {
-                Some(bar) => {
-                    bar.inc(1);
-                    for text in line.iter().chain(steps.iter()) {
-                        bar.println(text);
-                    }
-                }
-                None => {
-                    for text in line.iter().chain(steps.iter()) {
-                        println!("{text}");
-                    }
-                }
-            }
-        },
-        progress,
-        rounds_done,
-    )
-    .await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    if let Some(bar) = rounds_bar.lock().ok().and_then(|mut b| b.take()) {
-        bar.finish_and_clear();
-    }
+    let reporter = Arc::new(human);
+    let sink = reporter.clone();
+    let outcome = run_suite(&plan, &options, Arc::new(move |event| sink.event(event))).await;
+    let mut report = RunReport::new(
+        target.endpoint.base_url(),
+        run_id,
+        seed,
+        args.strict,
+        started_at,
+    );
     report.cases = outcome.cases;
     report.not_run = outcome.not_run;
-    let embedded = target.embedded.is_some();
-    for case in report
-        .cases
-        .iter()
-        .filter(|c| c.verdict.fails_run() || c.verdict == Verdict::NonStrict)
-    {
-        let saved = if case.verdict.fails_run() && !case.steps.is_empty() {
-            Some(save_case(
-                &args,
-                seed,
-                target.endpoint.base_url(),
-                embedded,
-                case,
-            )?)
-        } else {
-            None
-        };
-        if style.quiet {
-            continue;
-        }
-        println!(
-            "\n{} {} — {}",
-            painted(case.verdict, style.colour),
-            case.id,
-            case.title
-        );
-        println!(
-            "  requirement ({}; {}): {}",
-            case.level,
-            case.covers.join(", "),
-            case.requirement
-        );
-        if let Some(detail) = &case.detail {
-            println!("  {detail}");
-        }
-        if let Some((json, sh)) = saved {
-            print!("{}", transcript(&case.steps));
-            println!(
-                "  saved: {} (cogsync replay {}{}); curl script: {}",
-                json.display(),
-                json.display(),
-                endpoint_flag(&args),
-                sh.display()
-            );
-        }
-    }
-    if let Some(random) = outcome.random {
-        let c = random.coverage;
-        if !style.quiet {
-            println!(
-                "\nrandom phase: {} sequences, {} checked operations in {:.1} s ({:.0} ops/s); \
-                 {} conflicts, {} tombstone writes, {} multi-page lists",
-                random.sequences,
-                c.operations,
-                random.elapsed_ms / 1000.0,
-                random.operations_per_sec,
-                c.conflicts,
-                c.tombstones,
-                c.multi_page_lists
-            );
-            if !random.ambiguities.is_empty() {
-                println!(
-                    "  {}: allowed, not the reference outcome on {}",
-                    painted(Verdict::NonStrict, style.colour),
-                    random.ambiguities.join(", ")
-                );
-            }
-        }
-        if let Some(why) = &random.vacuous {
-            println!(
-                "{}{} {RANDOM_ID} — {why} (vacuity guard: run more --cases or a longer --steps-max)",
-                if style.quiet { "" } else { "  " },
-                painted(random.verdict, style.colour)
-            );
-        }
-        if let Some(f) = &random.failure {
-            let text = transcript(&f.steps);
-            let saved = SavedFailure {
-                cogsync: env!("CARGO_PKG_VERSION").to_owned(),
-                seed,
-                index: Some(f.index),
-                endpoint: target.endpoint.base_url().to_owned(),
-                reason: f.reason.clone(),
-                case: None,
-                actions: f.actions.clone(),
-                transcript: text.clone(),
-                embedded: Some(embedded),
-            };
-            let json = save(
-                &args.artifacts,
-                &format!("random-{seed}.json"),
-                &serde_json::to_string_pretty(&saved)?,
-            )?;
-            let sh = save(
-                &args.artifacts,
-                &format!("random-{seed}.sh"),
-                &curl_script(&f.steps),
-            )?;
-            if style.quiet {
-                println!(
-                    "{} {RANDOM_ID} — sequence {}, shrunk to {} step(s) from {}: {}",
-                    painted(random.verdict, style.colour),
-                    f.index,
-                    f.actions.len(),
-                    f.original_len,
-                    f.reason
-                );
-            } else {
-                println!(
-                    "\n{} random sequence {} (seed {seed}), shrunk to {} step(s) from {}: {}",
-                    painted(random.verdict, style.colour),
-                    f.index,
-                    f.actions.len(),
-                    f.original_len,
-                    f.reason
-                );
-                print!("{text}");
-                println!(
-                    "  saved: {} (cogsync replay {}{})",
-                    json.display(),
-                    json.display(),
-                    endpoint_flag(&args)
-                );
-                println!("  curl script: {}", sh.display());
-            }
-        }
-        report.random = Some(random);
-    }
-    if let Some(concurrent) = outcome.concurrent {
-        let rounds = if concurrent.rounds_run < concurrent.rounds {
-            format!("{} of {}", concurrent.rounds_run, concurrent.rounds)
-        } else {
-            concurrent.rounds.to_string()
-        };
-        if !style.quiet {
-            println!(
-                "\nconcurrent phase: {} devices x {rounds} rounds, {} operations ({} conflicts, {} indeterminate) in {:.1} s; \
-                 linearizability checked in {:.0} ms",
-                concurrent.devices,
-                concurrent.operations,
-                concurrent.conflicts,
-                concurrent.indeterminate,
-                concurrent.elapsed_ms / 1000.0,
-                concurrent.check_ms
-            );
-        }
-        if let Some(detail) = &concurrent.detail
-            && (!style.quiet || concurrent.verdict.fails_run())
-        {
-            println!(
-                "{}{}: {detail}",
-                if style.quiet { "" } else { "  " },
-                painted(concurrent.verdict, style.colour)
-            );
-        }
-        if let Some(v) = &concurrent.violation {
-            // Named so that nobody takes it for a replay file: a race depends on timing.
-            let json = save(
-                &args.artifacts,
-                &format!("concurrent-{seed}.history.json"),
-                &serde_json::to_string_pretty(&v.history)?,
-            )?;
-            let edn = save(
-                &args.artifacts,
-                &format!("concurrent-{seed}.history.edn"),
-                &v.edn,
-            )?;
-            if style.quiet {
-                println!(
-                    "{} {CONCURRENT_ID} — not linearizable: {} operations on {} devices",
-                    painted(concurrent.verdict, style.colour),
-                    v.operations,
-                    v.devices
-                );
-            } else {
-                println!(
-                    "\n{} concurrent history is not linearizable: {} operations on {} devices \
-                     (no order of the operations explains every answer; `!` marks the ones that cannot come next)",
-                    painted(concurrent.verdict, style.colour),
-                    v.operations,
-                    v.devices
-                );
-                print!("{}", v.timeline);
-                println!(
-                    "  history: {} (EDN for external checkers: {})",
-                    json.display(),
-                    edn.display()
-                );
-            }
-        }
-        report.concurrent = Some(concurrent);
-    }
-    let pacing = outcome.pacing;
-    match pacing.jobs {
-        _ if style.quiet => {}
-        Jobs::Auto => println!(
-            "\nin flight: up to {} cases or sequences at once (--jobs auto, --max-inflight {}{})",
-            pacing.peak,
-            args.max_inflight,
-            pacing
-                .unloaded_latency_ms
-                .map_or_else(String::new, |ms| format!(
-                    "; lowest latency {ms:.1} ms per request"
-                ))
-        ),
-        Jobs::Fixed(n) => println!("\nin flight: {n} cases or sequences at once (--jobs {n})"),
-    }
-
+    report.random = outcome.random;
+    report.concurrent = outcome.concurrent;
     report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    report.tally();
-    print_failed(&report, &args, seed, style);
-    write_reports(&report, &args, style)?;
+    let embedded = target.embedded.is_some();
     if let Some(running) = target.embedded {
         running
             .shutdown()
             .await
             .context("the embedded server did not stop cleanly")?;
     }
-    print_summary(&report, seed, style);
-    Ok(if report.summary.success() && report.not_run.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
+    close_run(
+        &mut report,
+        &args,
+        &reporter,
+        embedded,
+        Some((outcome.pacing, args.max_inflight)),
+    )
 }
 
 /// Says why `file` is not something `replay` runs, when it is another file cogsync writes.

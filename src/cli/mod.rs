@@ -44,9 +44,10 @@ Exit codes:
 const CHECK_EXIT_HELP: &str = "\
 Exit codes:
   0  everything ran and passed (NON-STRICT and XFAIL do not fail a run)
-  1  the endpoint failed a check: FAIL, ERROR or XPASS, or it hung or reset on its first request
+  1  the endpoint failed a check: FAIL or XPASS, or it hung or reset on its first request
   2  usage error (unknown case ID in --only/--skip/--expect-fail, bad --partition, ...)
-  3  harness trouble: the endpoint is unreachable or does not speak this API";
+  3  harness trouble: the endpoint is unreachable or does not speak this API, or a case or
+     phase could not be judged (ERROR) and nothing failed";
 
 const MUTANTS_EXIT_HELP: &str = "\
 Exit codes:

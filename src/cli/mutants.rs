@@ -2,7 +2,6 @@
 //! A conformance suite is worth what it catches (every fault killed) and what it lets through
 //! (every variant passed); this command measures both on every CI run.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -158,7 +157,7 @@ async fn run_against(
         rounds: 25,
         ops_per_device: 20,
     };
-    let outcome = run_suite(&plan, &options, |_| {}, Arc::new(|_| {}), Arc::new(|_| {})).await;
+    let outcome = run_suite(&plan, &options, crate::suite::events::ignore()).await;
     running
         .shutdown()
         .await
@@ -167,17 +166,14 @@ async fn run_against(
 }
 
 fn summary(outcome: &SuiteOutcome) -> Summary {
-    let mut summary = Summary::default();
-    for case in &outcome.cases {
-        summary.add(case.verdict);
-    }
-    if let Some(random) = &outcome.random {
-        summary.add(random.verdict);
-    }
-    if let Some(concurrent) = &outcome.concurrent {
-        summary.add(concurrent.verdict);
-    }
-    summary
+    Summary::of(
+        outcome
+            .cases
+            .iter()
+            .map(|c| c.verdict)
+            .chain(outcome.random.as_ref().map(|r| r.verdict))
+            .chain(outcome.concurrent.as_ref().map(|c| c.verdict)),
+    )
 }
 
 /// Every part of a run that failed it, in run order: (ID, why).

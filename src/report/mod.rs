@@ -3,6 +3,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+pub mod artifacts;
+pub mod human;
+
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +34,15 @@ impl Summary {
             Verdict::Xfail => self.xfail += 1,
             Verdict::Xpass => self.xpass += 1,
         }
+    }
+
+    /// The counts of `verdicts`.
+    pub fn of(verdicts: impl IntoIterator<Item = Verdict>) -> Summary {
+        let mut summary = Summary::default();
+        for verdict in verdicts {
+            summary.add(verdict);
+        }
+        summary
     }
 
     pub fn total(&self) -> u64 {
@@ -95,17 +107,13 @@ impl RunReport {
 
     /// Recounts the summary from the cases and the random phase.
     pub fn tally(&mut self) {
-        let mut summary = Summary::default();
-        for case in &self.cases {
-            summary.add(case.verdict);
-        }
-        if let Some(random) = &self.random {
-            summary.add(random.verdict);
-        }
-        if let Some(concurrent) = &self.concurrent {
-            summary.add(concurrent.verdict);
-        }
-        self.summary = summary;
+        self.summary = Summary::of(
+            self.cases
+                .iter()
+                .map(|c| c.verdict)
+                .chain(self.random.as_ref().map(|r| r.verdict))
+                .chain(self.concurrent.as_ref().map(|c| c.verdict)),
+        );
     }
 
     /// The JSON report; transcripts are kept only for cases that did not pass, so the file

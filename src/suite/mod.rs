@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod concurrent;
+pub mod events;
 pub mod linear;
 pub mod machine;
 pub mod netfuzz;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use super::cases::{Case, Level};
+use super::events::{Event, Events};
 use super::pacer::{Jobs, Pacer};
 use super::partition::Partition;
 use super::session::{Clock, Namer, Session};
@@ -292,27 +293,23 @@ pub fn selected_cases(options: &SuiteOptions) -> Vec<Case> {
         .collect()
 }
 
-/// Runs the selected named cases, then the random phase, then the concurrent phase; `on_case`
-/// sees each case report as it finishes, `progress` the number of finished random sequences
-/// and `rounds_done` the number of finished concurrent rounds (0 when that phase starts).
-pub async fn run_suite(
-    plan: &Plan,
-    options: &SuiteOptions,
-    mut on_case: impl FnMut(&CaseReport),
-    progress: Arc<dyn Fn(u64) + Send + Sync>,
-    rounds_done: Arc<dyn Fn(usize) + Send + Sync>,
-) -> SuiteOutcome {
+/// Runs the selected named cases, then the random phase, then the concurrent phase, telling
+/// `events` as it goes.
+pub async fn run_suite(plan: &Plan, options: &SuiteOptions, events: Events) -> SuiteOutcome {
     let started = Instant::now();
     let deadline = options.time_budget.map(|budget| started + budget);
     let mut first_failure_ms: Option<f64> = None;
     let mut pacer = Pacer::new(plan.jobs, plan.inflight_max);
     let selected = selected_cases(options);
     let selected_ids: Vec<&'static str> = selected.iter().map(|c| c.id).collect();
+    events(&Event::CasesStarted {
+        cases: selected.len(),
+    });
     let cases = run_cases_paced(plan, selected, &mut pacer, |r| {
         if r.verdict.fails_run() && first_failure_ms.is_none() {
             first_failure_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         }
-        on_case(r);
+        events(&Event::CaseFinished(r));
     })
     .await;
     let mut not_run: Vec<String> = selected_ids
@@ -349,6 +346,12 @@ pub async fn run_suite(
             partition: options.partition,
         };
         let random_started = started.elapsed().as_secs_f64() * 1000.0;
+        events(&Event::RandomStarted {
+            sequences: u64::from(options.partition.sequences_of(options.sequences)),
+        });
+        let sink = events.clone();
+        let progress: Arc<dyn Fn(u64) + Send + Sync> =
+            Arc::new(move |done| sink(&Event::RandomProgress { done }));
         let mut random = super::machine::run_random(&random_plan, &mut pacer, progress).await;
         let (verdict, _) = settle(random.verdict, None, RANDOM_ID, plan);
         random.verdict = verdict;
@@ -379,12 +382,18 @@ pub async fn run_suite(
             shrink_runs: 8,
             search_budget: super::linear::SearchBudget::default(),
             deadline,
-            progress: rounds_done,
+            progress: {
+                let sink = events.clone();
+                Arc::new(move |done| sink(&Event::RoundsProgress { done }))
+            },
             // As many rounds as the pacer keeps requests in flight, a round being `devices`
             // requests at a time.
             rounds_in_flight: (pacer.limit() / options.devices.max(1)).max(1),
         };
         let phase_started = started.elapsed().as_secs_f64() * 1000.0;
+        events(&Event::ConcurrentStarted {
+            rounds: options.rounds,
+        });
         let mut report = super::concurrent::run_concurrent(&concurrent_plan).await;
         let (verdict, _) = settle(report.verdict, None, CONCURRENT_ID, plan);
         report.verdict = verdict;
