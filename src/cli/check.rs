@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 
-use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_NOT_REPRODUCED, EXIT_OK, EXIT_USAGE};
+use super::error::{CliError, CliResult};
+use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_NOT_REPRODUCED, EXIT_OK};
 use crate::client::sigv4::Signer;
 use crate::client::{Endpoint, EndpointOptions, Exchange, Reply, Trouble};
 use crate::report::artifacts::{Artifacts, PREFLIGHT_ID, SavedFailure};
@@ -245,16 +246,11 @@ pub fn is_loopback(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Why there is no endpoint to run against.
-pub enum NoTarget {
-    /// Said already; exit with this code (usage error, harness trouble).
-    Exit(u8),
-    /// The endpoint accepted a connection and then hung, dripped or reset on its first
-    /// request: a finding about the endpoint, not harness trouble.
-    Finding {
-        trouble: Trouble,
-        exchange: Exchange,
-    },
+/// The endpoint accepted a connection and then hung, dripped or reset on its first request:
+/// a finding about the endpoint, not harness trouble.
+pub struct FirstRequestFinding {
+    pub trouble: Trouble,
+    pub exchange: Exchange,
 }
 
 /// The endpoint to test, and the embedded server when none was given.
@@ -265,10 +261,10 @@ pub struct Target {
 }
 
 /// Resolves `--endpoint` (or starts the embedded server) and checks that it answers at all.
-pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarget>> {
+pub async fn target(args: &EndpointArgs) -> Result<Result<Target, FirstRequestFinding>, CliError> {
     let signer = match (&args.aws_profile, args.sign) {
-        (Some(profile), _) => Some(Signer::from_profile(profile)?),
-        (None, true) => Some(Signer::from_env()?),
+        (Some(profile), _) => Some(Signer::from_profile(profile).map_err(anyhow::Error::from)?),
+        (None, true) => Some(Signer::from_env().map_err(anyhow::Error::from)?),
         (None, false) => None,
     };
     let options = EndpointOptions {
@@ -279,18 +275,16 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarg
     let (url, label, embedded) = match &args.endpoint {
         Some(url) => {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                eprintln!(
-                    "cogsync: --endpoint {url}: expected a URL that starts with http:// or \
-                     https:// (try http://{url})"
-                );
-                return Ok(Err(NoTarget::Exit(EXIT_USAGE)));
+                return Err(CliError::Usage(format!(
+                    "--endpoint {url}: expected a URL that starts with http:// or https:// \
+                     (try http://{url})"
+                )));
             }
             if !is_loopback(url) && !args.allow_remote {
-                eprintln!(
-                    "cogsync: {url} is not a loopback address; a run writes data there. \
-                     Pass --allow-remote if that is intended."
-                );
-                return Ok(Err(NoTarget::Exit(EXIT_USAGE)));
+                return Err(CliError::Usage(format!(
+                    "{url} is not a loopback address; a run writes data there. Pass \
+                     --allow-remote if that is intended."
+                )));
             }
             (url.clone(), url.clone(), None)
         }
@@ -306,7 +300,7 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarg
             )
         }
     };
-    let endpoint = Endpoint::new(&url, options)?;
+    let endpoint = Endpoint::new(&url, options).map_err(anyhow::Error::from)?;
     // Preflight: a read that changes nothing (ListRecords of a dataset nobody writes), to tell
     // "unreachable" and "not this API" from findings.
     let probe = Request::ListRecords(ListRecordsRequest {
@@ -322,7 +316,7 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarg
         Preflight::SpeaksTheApi => {}
         Preflight::Unreachable(trouble) if accepts_connections(&url, args.timeout).await => {
             // Connected, then no complete answer: the endpoint misbehaves.
-            return Ok(Err(NoTarget::Finding { trouble, exchange }));
+            return Ok(Err(FirstRequestFinding { trouble, exchange }));
         }
         Preflight::Unreachable(trouble) => {
             // The innermost cause ("Connection refused (os error 111)"), not the whole chain.
@@ -330,17 +324,16 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarg
                 Trouble::Connection(why) => why.rsplit(": ").next().unwrap_or(why).to_owned(),
                 other => other.to_string(),
             };
-            eprintln!(
-                "cogsync: cannot reach {url}: {cause}. Is the server running? To try the suite \
-                 on the reference server, run `cogsync check` without --endpoint, or start one \
-                 with `cogsync serve`."
-            );
-            return Ok(Err(NoTarget::Exit(EXIT_HARNESS)));
+            return Err(CliError::Harness(format!(
+                "cannot reach {url}: {cause}. Is the server running? To try the suite on the \
+                 reference server, run `cogsync check` without --endpoint, or start one with \
+                 `cogsync serve`."
+            )));
         }
         Preflight::NotThisApi(what) => {
             let body: String = exchange.response_body.chars().take(200).collect();
-            eprintln!(
-                "cogsync: {url} does not answer like a Cognito Sync endpoint, so no check ran.\n\
+            return Err(CliError::Harness(format!(
+                "{url} does not answer like a Cognito Sync endpoint, so no check ran.\n\
                  Sent: {} {} (ListRecords of a dataset nobody writes).\n\
                  Got: {} {what}; body: {body:?}\n\
                  A Cognito Sync endpoint answers it with a JSON object that has Records, Count, \
@@ -353,8 +346,7 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarg
                 exchange
                     .status
                     .map_or_else(|| "no status".to_owned(), |s| s.to_string()),
-            );
-            return Ok(Err(NoTarget::Exit(EXIT_HARNESS)));
+            )));
         }
     }
     Ok(Ok(Target {
@@ -458,12 +450,7 @@ fn preflight(reply: &Reply<serde_json::Value>) -> Preflight {
     }
 }
 
-/// A usage error: the message says what was wrong and what would be right.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Usage(String);
-
-fn read_expect_fail(path: &Path) -> anyhow::Result<Result<BTreeMap<String, String>, Usage>> {
+fn read_expect_fail(path: &Path) -> Result<BTreeMap<String, String>, CliError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
@@ -475,25 +462,25 @@ fn read_expect_fail(path: &Path) -> anyhow::Result<Result<BTreeMap<String, Strin
     let file: File = match toml::from_str(&text) {
         Ok(file) => file,
         Err(e) => {
-            return Ok(Err(Usage(format!(
+            return Err(CliError::Usage(format!(
                 "--expect-fail {}: {} (the file has one table, [expected-failures], of \
                  \"case.id\" = \"reason\" lines)",
                 path.display(),
                 e.message()
-            ))));
+            )));
         }
     };
     let known = known_ids();
     for id in file.expected_failures.keys() {
         if !known.contains(&id.as_str()) {
-            return Ok(Err(Usage(format!(
+            return Err(CliError::Usage(format!(
                 "--expect-fail {}: no case has the ID {id:?}{}",
                 path.display(),
                 did_you_mean(id, &known)
-            ))));
+            )));
         }
     }
-    Ok(Ok(file.expected_failures))
+    Ok(file.expected_failures)
 }
 
 /// Every case ID, and the pseudo IDs of the two phases.
@@ -504,7 +491,7 @@ fn known_ids() -> Vec<&'static str> {
 }
 
 /// `--only` and `--skip` take prefixes of IDs; one that matches nothing is a typo.
-fn check_selectors(only: &[String], skip: &[String]) -> Result<(), Usage> {
+fn check_selectors(only: &[String], skip: &[String]) -> Result<(), CliError> {
     let known = known_ids();
     for (flag, prefixes) in [("--only", only), ("--skip", skip)] {
         for prefix in prefixes {
@@ -519,7 +506,7 @@ fn check_selectors(only: &[String], skip: &[String]) -> Result<(), Usage> {
                     })
                     .collect();
                 let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
-                return Err(Usage(format!(
+                return Err(CliError::Usage(format!(
                     "{flag} {prefix}: no case ID starts with it{} (`cogsync list` prints them)",
                     did_you_mean(prefix, &prefixes)
                 )));
@@ -530,9 +517,9 @@ fn check_selectors(only: &[String], skip: &[String]) -> Result<(), Usage> {
 }
 
 /// `--jobs N` above `--max-inflight` would flood the endpoint the cap protects.
-fn check_inflight(jobs: Jobs, inflight_max: usize) -> Result<(), Usage> {
+fn check_inflight(jobs: Jobs, inflight_max: usize) -> Result<(), CliError> {
     match jobs {
-        Jobs::Fixed(n) if n > inflight_max => Err(Usage(format!(
+        Jobs::Fixed(n) if n > inflight_max => Err(CliError::Usage(format!(
             "--jobs {n} is above --max-inflight {inflight_max}; raise --max-inflight too, or use \
              --jobs auto"
         ))),
@@ -582,16 +569,16 @@ struct Rerun {
     ids: Vec<String>,
 }
 
-fn read_rerun(path: &Path) -> anyhow::Result<Result<Rerun, Usage>> {
+fn read_rerun(path: &Path) -> Result<Rerun, CliError> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let report: RunReport = match serde_json::from_str(&text) {
         Ok(report) => report,
         Err(e) => {
-            return Ok(Err(Usage(format!(
+            return Err(CliError::Usage(format!(
                 "--rerun-failed {}: not a report written by `cogsync check --json` ({e})",
                 path.display()
-            ))));
+            )));
         }
     };
     let mut ids: Vec<String> = report
@@ -618,16 +605,16 @@ fn read_rerun(path: &Path) -> anyhow::Result<Result<Rerun, Usage>> {
     ids.extend(report.not_run.iter().cloned());
     let known = known_ids();
     if let Some(unknown) = ids.iter().find(|id| !known.contains(&id.as_str())) {
-        return Ok(Err(Usage(format!(
+        return Err(CliError::Usage(format!(
             "--rerun-failed {}: the report names {unknown:?}, which this version has no case \
              for",
             path.display()
-        ))));
+        )));
     }
-    Ok(Ok(Rerun {
+    Ok(Rerun {
         seed: report.seed,
         ids,
-    }))
+    })
 }
 
 /// Writes the JSON and JUnit reports asked for, and says where.
@@ -661,12 +648,14 @@ fn close_run(
     human: &HumanReporter,
     embedded: bool,
     pacing: Option<(Pacing, usize)>,
-) -> anyhow::Result<u8> {
+) -> CliResult {
     report.tally();
     let artifacts = Artifacts {
         dir: args.artifacts.clone(),
     };
-    artifacts.save(report, embedded)?;
+    artifacts
+        .save(report, embedded)
+        .map_err(|e| CliError::Harness(e.to_string()))?;
     let closing = Closing {
         artifacts,
         endpoint_flag: endpoint_flag(args),
@@ -697,7 +686,7 @@ fn exit_code(report: &RunReport) -> u8 {
     }
 }
 
-pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
+pub async fn check(args: CheckArgs) -> CliResult {
     let human = HumanReporter::new(Style {
         quiet: args.quiet,
         verbose: args.verbose,
@@ -707,18 +696,14 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let style = human.style();
     let rerun = match &args.rerun_failed {
         Some(path) => match read_rerun(path)? {
-            Ok(rerun) if rerun.ids.is_empty() => {
+            rerun if rerun.ids.is_empty() => {
                 println!(
                     "cogsync check: nothing failed in {}; nothing to re-run",
                     path.display()
                 );
                 return Ok(EXIT_OK);
             }
-            Ok(rerun) => Some(rerun),
-            Err(usage) => {
-                eprintln!("cogsync check: {usage}");
-                return Ok(EXIT_USAGE);
-            }
+            rerun => Some(rerun),
         },
         None => None,
     };
@@ -731,26 +716,17 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     }
     let expect_fail = match &args.expect_fail {
         Some(path) => read_expect_fail(path)?,
-        None => Ok(BTreeMap::new()),
+        None => BTreeMap::new(),
     };
-    let expect_fail = match expect_fail
-        .and_then(|e| check_selectors(&args.only, &args.skip).map(|()| e))
-        .and_then(|e| check_inflight(args.jobs, args.max_inflight).map(|()| e))
-    {
-        Ok(expect_fail) => expect_fail,
-        Err(usage) => {
-            eprintln!("cogsync check: {usage}");
-            return Ok(EXIT_USAGE);
-        }
-    };
+    check_selectors(&args.only, &args.skip)?;
+    check_inflight(args.jobs, args.max_inflight)?;
     let clock = wall_clock();
     let started_at = clock();
     let started = Instant::now();
     let run_id: u32 = rand::random();
     let target = match target(&args.endpoint).await? {
         Ok(t) => t,
-        Err(NoTarget::Exit(code)) => return Ok(code),
-        Err(NoTarget::Finding { trouble, exchange }) => {
+        Err(FirstRequestFinding { trouble, exchange }) => {
             let base = args
                 .endpoint
                 .endpoint
@@ -879,7 +855,7 @@ fn not_a_replay_file(file: &Path, text: &str) -> Option<String> {
     None
 }
 
-pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
+pub async fn replay(args: ReplayArgs) -> CliResult {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let saved: SavedFailure = match serde_json::from_str(&text) {
@@ -891,27 +867,24 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
                     args.file.display()
                 )
             });
-            eprintln!("cogsync replay: {why}");
-            return Ok(EXIT_USAGE);
+            return Err(CliError::Usage(why));
         }
     };
     let case = match &saved.case {
         Some(id) => match cases::all().into_iter().find(|c| c.id == id) {
             Some(case) => Some(case),
             None => {
-                eprintln!(
-                    "cogsync replay: {} names the case {id:?}, which this version does not have",
+                return Err(CliError::Usage(format!(
+                    "{} names the case {id:?}, which this version does not have",
                     args.file.display()
-                );
-                return Ok(EXIT_USAGE);
+                )));
             }
         },
         None if saved.actions.is_empty() => {
-            eprintln!(
-                "cogsync replay: {} holds neither a case nor actions",
+            return Err(CliError::Usage(format!(
+                "{} holds neither a case nor actions",
                 args.file.display()
-            );
-            return Ok(EXIT_USAGE);
+            )));
         }
         None => None,
     };
@@ -931,8 +904,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     };
     let target = match target(&endpoint_args).await? {
         Ok(t) => t,
-        Err(NoTarget::Exit(code)) => return Ok(code),
-        Err(NoTarget::Finding { trouble, .. }) => {
+        Err(FirstRequestFinding { trouble, .. }) => {
             println!(
                 "the endpoint accepted the connection, then: {trouble} (on the first request)"
             );

@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::check::{EndpointArgs, NoTarget, Target, parse_duration, target, wall_clock};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::check::{EndpointArgs, FirstRequestFinding, Target, parse_duration, target, wall_clock};
+use super::error::{CliError, CliResult};
+use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
 use crate::report::transcript;
 use crate::server::{self, Fault, ServerConfig, Variant};
@@ -77,22 +78,22 @@ async fn deviating_target(
     })
 }
 
-/// Reads an option naming a fault or a variant of the embedded server; `Err` (already
-/// reported) for an unknown name or when `--endpoint` was given too.
+/// Reads an option naming a fault or a variant of the embedded server; a usage error for an
+/// unknown name or when `--endpoint` was given too.
 fn embedded_only<T: std::str::FromStr<Err: std::fmt::Display>>(
     option: &str,
     value: Option<&str>,
     endpoint: &EndpointArgs,
-) -> Result<Option<T>, ()> {
+) -> Result<Option<T>, CliError> {
     match value {
         None => Ok(None),
-        Some(_) if endpoint.endpoint.is_some() => {
-            eprintln!("cogsync: {option} applies to the embedded server only, not to --endpoint");
-            Err(())
-        }
-        Some(name) => name.parse::<T>().map(Some).map_err(|e| {
-            eprintln!("cogsync: {e}");
-        }),
+        Some(_) if endpoint.endpoint.is_some() => Err(CliError::Usage(format!(
+            "{option} applies to the embedded server only, not to --endpoint"
+        ))),
+        Some(name) => name
+            .parse::<T>()
+            .map(Some)
+            .map_err(|e| CliError::Usage(e.to_string())),
     }
 }
 
@@ -150,24 +151,17 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
+pub async fn fuzz(args: FuzzArgs) -> CliResult {
     let seed = args.seed.unwrap_or_else(rand::random);
     println!("cogsync fuzz: seed {seed} (repeat with --seed {seed})");
-    let Ok(fault) = embedded_only::<Fault>("--fault", args.fault.as_deref(), &args.endpoint) else {
-        return Ok(EXIT_USAGE);
-    };
-    let Ok(variant) =
-        embedded_only::<Variant>("--variant", args.variant.as_deref(), &args.endpoint)
-    else {
-        return Ok(EXIT_USAGE);
-    };
+    let fault = embedded_only::<Fault>("--fault", args.fault.as_deref(), &args.endpoint)?;
+    let variant = embedded_only::<Variant>("--variant", args.variant.as_deref(), &args.endpoint)?;
     let target = if fault.is_some() || variant.is_some() {
         deviating_target(&args.endpoint, fault, variant).await?
     } else {
         match target(&args.endpoint).await? {
             Ok(t) => t,
-            Err(NoTarget::Exit(code)) => return Ok(code),
-            Err(NoTarget::Finding { trouble, .. }) => {
+            Err(FirstRequestFinding { trouble, .. }) => {
                 println!(
                     "FAIL preflight: the endpoint accepted the connection, then: {trouble} (on \
                      the first request; nothing was fuzzed)"
@@ -209,7 +203,9 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
             let _ = std::io::stdout().flush();
         }
     };
-    let report = netfuzz::run(&target.endpoint, wall_clock(), &options, &mut progress).await?;
+    let report = netfuzz::run(&target.endpoint, wall_clock(), &options, &mut progress)
+        .await
+        .map_err(anyhow::Error::from)?;
     print_notes(&report);
     print_findings(&report, target.endpoint.base_url(), &args.artifacts)?;
     if let Some(path) = &args.json {

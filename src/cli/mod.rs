@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod error;
 mod fuzz;
 mod mutants;
 
@@ -12,6 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+use self::error::{CliError, CliResult};
 
 use crate::server::{self, Fault, ServerConfig, Variant};
 
@@ -188,7 +191,7 @@ pub fn main() -> ExitCode {
                 )
                 .await
             }
-            Command::Bench(args) => bench::run(args).await,
+            Command::Bench(args) => bench::run(args).await.map_err(CliError::from),
             Command::Fuzz(args) => fuzz::fuzz(*args).await,
             Command::Check(args) => check::check(*args).await,
             Command::List(args) => Ok(check::list(args)),
@@ -199,8 +202,11 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("cogsync: {e:#}");
-            ExitCode::from(EXIT_HARNESS)
+            match &e {
+                CliError::Other(cause) => eprintln!("cogsync: {cause:#}"),
+                said => eprintln!("cogsync: {said}"),
+            }
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -212,8 +218,8 @@ enum Choice<T> {
     /// `list` printed every name; nothing more to do.
     Listed,
     One(T),
-    /// An unknown name, already reported.
-    Unknown,
+    /// An unknown name, and what was wrong with it.
+    Unknown(String),
 }
 
 /// Reads a `--fault`/`--variant` value: `list` prints `all` with their descriptions.
@@ -233,10 +239,7 @@ fn choose<T: std::str::FromStr<Err: std::fmt::Display> + Copy>(
         }
         Some(name) => match name.parse::<T>() {
             Ok(item) => Choice::One(item),
-            Err(e) => {
-                eprintln!("cogsync serve: {e}");
-                Choice::Unknown
-            }
+            Err(e) => Choice::Unknown(e.to_string()),
         },
     }
 }
@@ -286,18 +289,18 @@ async fn serve(
     fault: Option<&str>,
     variant: Option<&str>,
     latency: Duration,
-) -> anyhow::Result<u8> {
+) -> CliResult {
     let fault = match choose(fault, &Fault::ALL, |f| (f.name(), f.description())) {
         Choice::Absent => None,
         Choice::One(fault) => Some(fault),
         Choice::Listed => return Ok(EXIT_OK),
-        Choice::Unknown => return Ok(EXIT_USAGE),
+        Choice::Unknown(why) => return Err(CliError::Usage(why)),
     };
     let variant = match choose(variant, &Variant::ALL, |v| (v.name(), v.description())) {
         Choice::Absent => None,
         Choice::One(variant) => Some(variant),
         Choice::Listed => return Ok(EXIT_OK),
-        Choice::Unknown => return Ok(EXIT_USAGE),
+        Choice::Unknown(why) => return Err(CliError::Usage(why)),
     };
     if let Some(fault) = fault {
         say(format_args!(
@@ -329,10 +332,7 @@ async fn serve(
     };
     let running = match server::spawn(addr, config).await {
         Ok(running) => running,
-        Err(e) => {
-            eprintln!("cogsync serve: {}", serve_error_help(&e));
-            return Ok(EXIT_HARNESS);
-        }
+        Err(e) => return Err(CliError::Harness(serve_error_help(&e))),
     };
     let bound = running.addr();
     if bound.ip().is_loopback() {

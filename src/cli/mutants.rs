@@ -9,6 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::check::wall_clock;
+use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
 use crate::report::Summary;
@@ -265,7 +266,7 @@ fn one_line(text: &str, chars: usize) -> String {
 }
 
 /// What `--only` names (or everything): the faults and the variants to run.
-fn selection(only: &[String]) -> anyhow::Result<(Vec<Fault>, Vec<Variant>)> {
+fn selection(only: &[String]) -> Result<(Vec<Fault>, Vec<Variant>), CliError> {
     if only.is_empty() {
         return Ok((Fault::ALL.to_vec(), Variant::ALL.to_vec()));
     }
@@ -275,7 +276,9 @@ fn selection(only: &[String]) -> anyhow::Result<(Vec<Fault>, Vec<Variant>)> {
             (Ok(fault), _) => faults.push(fault),
             (_, Ok(variant)) => variants.push(variant),
             (Err(fault), Err(variant)) => {
-                anyhow::bail!("{name:?} is neither a fault nor a variant\n{fault}\n{variant}")
+                return Err(CliError::Usage(format!(
+                    "{name:?} is neither a fault nor a variant\n{fault}\n{variant}"
+                )));
             }
         }
     }
@@ -358,7 +361,7 @@ fn print_variant_row(row: &VariantRow) {
     }
 }
 
-pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
+pub async fn run(args: MutantsArgs) -> CliResult {
     let seed = args.seed.unwrap_or_else(rand::random);
     let (faults, variants) = selection(&args.only)?;
     println!(
@@ -448,8 +451,11 @@ pub async fn run(args: MutantsArgs) -> anyhow::Result<u8> {
         println!("* survived, and only a concurrent phase can catch it: {pending} fault(s)");
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?,
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
         "\nfaults killed {killed}/{}, variants passed {variants_passed}/{}, clean server {}, \
