@@ -149,7 +149,7 @@ async fn check_reports_a_hanging_endpoint_as_a_finding_and_ends() {
                 "0.3",
                 "--only",
                 "update-records.first-write",
-                "--cases",
+                "--sequences",
                 "0",
                 "--devices",
                 "0",

@@ -15,7 +15,7 @@ fn run_check(dir: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
         "concurrent".to_owned(),
         "--rounds".to_owned(),
         "2".to_owned(),
-        "--cases".to_owned(),
+        "--sequences".to_owned(),
         "40".to_owned(),
         "--jobs".to_owned(),
         "1".to_owned(),

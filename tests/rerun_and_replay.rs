@@ -82,7 +82,7 @@ fn scenario(dir: &Path, broken: &str, clean: &str) {
             "--only",
             STALE,
             FIRST_WRITE,
-            "--cases",
+            "--sequences",
             "0",
             "--devices",
             "0",

@@ -64,7 +64,7 @@ fn check(url: &str, extra: &[&str]) -> (i32, String) {
 #[test]
 fn check_passes_a_serve_process_over_the_network() {
     let server = serve(&[]);
-    let (code, text) = check(&server.url, &["--cases", "100", "--rounds", "5"]);
+    let (code, text) = check(&server.url, &["--sequences", "100", "--rounds", "5"]);
     assert_eq!(code, 0, "{text}");
     assert!(
         text.lines().any(|l| l.contains(" passed, 0 failed")),

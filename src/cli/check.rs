@@ -58,8 +58,8 @@ pub struct CheckArgs {
     /// Seed of the random phase; printed first, so any run can be repeated.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Random sequences to generate (0 skips the random phase).
-    #[arg(long = "cases", default_value_t = 1000, value_name = "N")]
+    /// Random sequences to generate (0 skips the random phase); `--cases` is an older name.
+    #[arg(long = "sequences", alias = "cases", default_value_t = 1000, value_name = "N")]
     pub sequences: u32,
     /// Longest random sequence, in operations.
     #[arg(long, default_value_t = 40, value_name = "N")]

@@ -33,8 +33,8 @@ pub struct MutantsArgs {
     /// Seed of the random phase (default: random, printed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Random sequences per server, as `check --cases`.
-    #[arg(long = "cases", default_value_t = 1000, value_name = "N")]
+    /// Random sequences per server, as `check --sequences`.
+    #[arg(long = "sequences", alias = "cases", default_value_t = 1000, value_name = "N")]
     pub sequences: u32,
     /// Longest random sequence, as `check --steps-max`.
     #[arg(long, default_value_t = 40, value_name = "N")]

@@ -277,7 +277,7 @@ impl HumanReporter {
             }
             if let Some(why) = &random.vacuous {
                 println!(
-                    "{}{} {RANDOM_ID} — {why} (vacuity guard: run more --cases or a longer --steps-max)",
+                    "{}{} {RANDOM_ID} — {why} (vacuity guard: run more --sequences or a longer --steps-max)",
                     if style.quiet { "" } else { "  " },
                     painted(random.verdict, colour)
                 );
