@@ -376,7 +376,7 @@ async fn record_history(
     per_dataset: usize,
 ) -> anyhow::Result<Vec<Operation>> {
     let endpoint = Endpoint::new(url, EndpointOptions::default())?;
-    let clock = super::check::wall_clock();
+    let clock = super::endpoint::wall_clock();
     let devices = 4;
     let plan = ConcurrentPlan {
         endpoint,

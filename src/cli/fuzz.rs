@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::check::{EndpointArgs, FirstRequestFinding, Target, parse_duration, target, wall_clock};
+use super::endpoint::{
+    EndpointArgs, FirstRequestFinding, Target, parse_duration, target, wall_clock,
+};
 use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};

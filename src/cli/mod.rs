@@ -2,9 +2,12 @@
 
 mod bench;
 mod check;
+mod endpoint;
 mod error;
 mod fuzz;
+mod list;
 mod mutants;
+mod replay;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -118,7 +121,7 @@ enum Command {
         /// Send every answer this late (e.g. 40ms), to try a client or `cogsync check` against
         /// a stand-in for a remote endpoint. Each answer waits on its own: concurrent requests
         /// overlap their waits.
-        #[arg(long, value_name = "DURATION", value_parser = check::parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = endpoint::parse_duration)]
         latency: Option<Duration>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
@@ -139,10 +142,10 @@ enum Command {
     #[command(after_help = MUTANTS_EXIT_HELP)]
     Mutants(mutants::MutantsArgs),
     /// List the named cases: ID, level, requirements covered, title.
-    List(check::ListArgs),
+    List(list::ListArgs),
     /// Run a failing sequence saved by `cogsync check` again.
     #[command(after_help = REPLAY_EXIT_HELP)]
-    Replay(check::ReplayArgs),
+    Replay(replay::ReplayArgs),
     /// Measure UpdateRecords/s and ListRecords/s over loopback with concurrent connections.
     #[command(after_help = BENCH_EXIT_HELP)]
     Bench(bench::BenchArgs),
@@ -194,9 +197,9 @@ pub fn main() -> ExitCode {
             Command::Bench(args) => bench::run(args).await.map_err(CliError::from),
             Command::Fuzz(args) => fuzz::fuzz(*args).await,
             Command::Check(args) => check::check(*args).await,
-            Command::List(args) => Ok(check::list(args)),
+            Command::List(args) => Ok(list::list(args)),
             Command::Mutants(args) => mutants::run(args).await,
-            Command::Replay(args) => check::replay(args).await,
+            Command::Replay(args) => replay::replay(args).await,
         }
     });
     match result {

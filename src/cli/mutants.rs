@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
-use super::check::wall_clock;
+use super::endpoint::wall_clock;
 use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
@@ -34,7 +34,12 @@ pub struct MutantsArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Random sequences per server, as `check --sequences`.
-    #[arg(long = "sequences", alias = "cases", default_value_t = 1000, value_name = "N")]
+    #[arg(
+        long = "sequences",
+        alias = "cases",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
     pub sequences: u32,
     /// Longest random sequence, as `check --steps-max`.
     #[arg(long, default_value_t = 40, value_name = "N")]
