@@ -22,7 +22,7 @@ use crate::suite::cases;
 use crate::suite::pacer::{INFLIGHT_MAX_DEFAULT, Jobs};
 use crate::suite::partition::Partition;
 use crate::suite::run::{
-    CONCURRENT_ID, Pacing, Plan, RANDOM_ID, SuiteOptions, run_suite, selected_cases,
+    CONCURRENT_ID, DEFAULT, Pacing, Plan, RANDOM_ID, SuiteOptions, run_suite, selected_cases,
 };
 
 #[derive(Debug, Args)]
@@ -36,12 +36,12 @@ pub struct CheckArgs {
     #[arg(
         long = "sequences",
         alias = "cases",
-        default_value_t = 1000,
+        default_value_t = DEFAULT.sequences,
         value_name = "N"
     )]
     pub sequences: u32,
     /// Longest random sequence, in operations.
-    #[arg(long, default_value_t = 40, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT.steps_max, value_name = "N")]
     pub steps_max: usize,
     /// Bound the whole run to about this long (e.g. 30s, 5m). The named cases always run; the
     /// random phase starts no new sequence once 80 % of the time the named cases left is
@@ -50,13 +50,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub time_budget: Option<Duration>,
     /// Devices racing on one dataset in the concurrent phase (0 skips the phase).
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT.devices, value_name = "N")]
     pub devices: usize,
     /// Rounds of the concurrent phase, each on a fresh dataset.
-    #[arg(long, default_value_t = 25, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT.rounds, value_name = "N")]
     pub rounds: usize,
     /// Operations per device per round.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT.ops_per_device, value_name = "N")]
     pub ops_per_device: usize,
     /// Cases and sequences in flight at once, each on its own identity: a number, or `auto`.
     ///

@@ -15,8 +15,7 @@ use crate::client::{Endpoint, EndpointOptions};
 use crate::report::Summary;
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::pacer::Jobs;
-use crate::suite::partition::Partition;
-use crate::suite::run::{Plan, SuiteOptions, SuiteOutcome, run_suite};
+use crate::suite::run::{DEFAULT, Plan, SuiteOptions, SuiteOutcome, run_suite};
 use crate::suite::verdict::Verdict;
 
 /// Failing case IDs shown in the variants table; the JSON report lists all of them.
@@ -37,12 +36,12 @@ pub struct MutantsArgs {
     #[arg(
         long = "sequences",
         alias = "cases",
-        default_value_t = 1000,
+        default_value_t = DEFAULT.sequences,
         value_name = "N"
     )]
     pub sequences: u32,
     /// Longest random sequence, as `check --steps-max`.
-    #[arg(long, default_value_t = 40, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT.steps_max, value_name = "N")]
     pub steps_max: usize,
     /// Cases and sequences at once for the clean and the fault runs, as `check --jobs`.
     #[arg(long, default_value_t = 8, value_name = "N")]
@@ -151,17 +150,10 @@ async fn run_against(
         max_fail: fault.is_some().then_some(1),
     };
     let options = SuiteOptions {
-        only: Vec::new(),
-        only_exact: false,
-        skip: Vec::new(),
         seed,
         sequences: args.sequences,
         steps_max: args.steps_max,
-        time_budget: None,
-        partition: Partition::WHOLE,
-        devices: 4,
-        rounds: 25,
-        ops_per_device: 20,
+        ..SuiteOptions::default()
     };
     let outcome = run_suite(&plan, &options, crate::suite::events::ignore()).await;
     running

@@ -231,6 +231,44 @@ pub struct SuiteOptions {
     pub ops_per_device: usize,
 }
 
+impl Default for SuiteOptions {
+    /// The default run: every case, 1,000 random sequences of up to 40 operations, 25
+    /// concurrent rounds of 4 devices doing 20 operations each, no time budget.
+    fn default() -> SuiteOptions {
+        SuiteOptions {
+            only: Vec::new(),
+            only_exact: false,
+            skip: Vec::new(),
+            seed: 0,
+            sequences: DEFAULT.sequences,
+            steps_max: DEFAULT.steps_max,
+            time_budget: None,
+            partition: Partition::WHOLE,
+            devices: DEFAULT.devices,
+            rounds: DEFAULT.rounds,
+            ops_per_device: DEFAULT.ops_per_device,
+        }
+    }
+}
+
+/// The sizes of a default run, for the command line's defaults too.
+pub struct Sizes {
+    pub sequences: u32,
+    pub steps_max: usize,
+    pub devices: usize,
+    pub rounds: usize,
+    pub ops_per_device: usize,
+}
+
+/// See [`SuiteOptions::default`].
+pub const DEFAULT: Sizes = Sizes {
+    sequences: 1000,
+    steps_max: 40,
+    devices: 4,
+    rounds: 25,
+    ops_per_device: 20,
+};
+
 /// The pseudo case ID of the random phase, for `--only` and `--skip`.
 pub const RANDOM_ID: &str = "random";
 /// The pseudo case ID of the concurrent phase, for `--only` and `--skip`.
