@@ -85,6 +85,21 @@ pub struct RunReport {
     pub concurrent: Option<ConcurrentReport>,
 }
 
+/// One verdict of a run as reporters list it: a named case or a phase.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The case ID, or `random.sequences` / `concurrent.linearizability` for the phases.
+    pub name: String,
+    /// The ID's first part (`update-records`), or the phase.
+    pub class: String,
+    pub verdict: Verdict,
+    /// Why it failed, errored or was not strict; empty for a plain pass.
+    pub detail: String,
+    /// The transcript (or the timeline) that shows it; empty when there is none.
+    pub evidence: String,
+    pub ms: f64,
+}
+
 impl RunReport {
     /// `started_at` is the run's start in seconds since the Unix epoch (the CLI reads the clock).
     pub fn new(endpoint: &str, run_id: u32, seed: u64, strict: bool, started_at: f64) -> RunReport {
@@ -128,6 +143,77 @@ impl RunReport {
         serde_json::to_string_pretty(&trimmed).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
+    /// One row per verdict of the run: each named case, then each phase that ran.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows: Vec<Row> = self
+            .cases
+            .iter()
+            .map(|case| Row {
+                name: case.id.clone(),
+                class: case.id.split('.').next().unwrap_or("cases").to_owned(),
+                verdict: case.verdict,
+                detail: case.detail.clone().unwrap_or_default(),
+                evidence: if case.steps.is_empty() {
+                    String::new()
+                } else {
+                    transcript(&case.steps)
+                },
+                ms: case.duration_ms,
+            })
+            .collect();
+        if let Some(random) = &self.random {
+            let detail = random
+                .failure
+                .as_ref()
+                .map(|f| f.reason.clone())
+                .or_else(|| random.vacuous.clone())
+                .or_else(|| {
+                    (!random.ambiguities.is_empty()).then(|| {
+                        format!("non-reference outcome on {}", random.ambiguities.join(", "))
+                    })
+                })
+                .unwrap_or_default();
+            rows.push(Row {
+                name: "random.sequences".to_owned(),
+                class: "random".to_owned(),
+                verdict: random.verdict,
+                detail,
+                evidence: random
+                    .failure
+                    .as_ref()
+                    .map(|f| transcript(&f.steps))
+                    .unwrap_or_default(),
+                ms: random.elapsed_ms,
+            });
+        }
+        if let Some(concurrent) = &self.concurrent {
+            let detail = concurrent
+                .violation
+                .as_ref()
+                .map(|v| {
+                    format!(
+                        "not linearizable: {} operations on {} devices",
+                        v.operations, v.devices
+                    )
+                })
+                .or_else(|| concurrent.detail.clone())
+                .unwrap_or_default();
+            rows.push(Row {
+                name: "concurrent.linearizability".to_owned(),
+                class: "concurrent".to_owned(),
+                verdict: concurrent.verdict,
+                detail,
+                evidence: concurrent
+                    .violation
+                    .as_ref()
+                    .map(|v| v.timeline.clone())
+                    .unwrap_or_default(),
+                ms: concurrent.elapsed_ms,
+            });
+        }
+        rows
+    }
+
     /// JUnit XML: one test case per named case, plus one for the random phase.
     pub fn to_junit(&self) -> String {
         let mut report = Report::new("cogsync");
@@ -151,69 +237,24 @@ impl RunReport {
         let elapsed = Duration::from_secs_f64(self.elapsed_ms.max(0.0) / 1000.0);
         suite.set_time(elapsed);
         report.set_time(elapsed);
-        for case in &self.cases {
-            let mut status = junit_status(case.verdict, case.detail.as_deref().unwrap_or(""));
-            if !matches!(case.verdict, Verdict::Pass) && !case.steps.is_empty() {
-                status.set_description(transcript(&case.steps));
+        for row in self.rows() {
+            let mut status = junit_status(row.verdict, &row.detail);
+            if row.verdict != Verdict::Pass && !row.evidence.is_empty() {
+                status.set_description(row.evidence);
             }
-            let mut tc = TestCase::new(case.id.as_str(), status);
-            tc.set_classname(case.id.split('.').next().unwrap_or("cases"));
-            mark_passing_verdict(&mut tc, case.verdict, case.detail.as_deref());
-            tc.set_time(Duration::from_secs_f64(case.duration_ms / 1000.0));
-            suite.add_test_case(tc);
-        }
-        if let Some(random) = &self.random {
-            let detail = random
-                .failure
-                .as_ref()
-                .map(|f| f.reason.clone())
-                .or_else(|| random.vacuous.clone())
-                .unwrap_or_default();
-            let mut status = junit_status(random.verdict, &detail);
-            if let Some(f) = &random.failure {
-                status.set_description(transcript(&f.steps));
+            let mut tc = TestCase::new(row.name, status);
+            tc.set_classname(row.class);
+            if matches!(row.verdict, Verdict::NonStrict | Verdict::Xfail) {
+                // They pass in JUnit terms (they do not fail the run), so CI tools would show
+                // them as plain passes: a `verdict` property and the detail keep them visible.
+                tc.add_property(("verdict", row.verdict.label()));
+                tc.set_system_out(format!("{}: {}", row.verdict.label(), row.detail));
             }
-            let mut tc = TestCase::new("random.sequences", status);
-            tc.set_classname("random");
-            let detail = (!random.ambiguities.is_empty())
-                .then(|| format!("non-reference outcome on {}", random.ambiguities.join(", ")));
-            mark_passing_verdict(&mut tc, random.verdict, detail.as_deref());
-            tc.set_time(Duration::from_secs_f64(random.elapsed_ms / 1000.0));
-            suite.add_test_case(tc);
-        }
-        if let Some(concurrent) = &self.concurrent {
-            let detail = concurrent
-                .violation
-                .as_ref()
-                .map(|v| {
-                    format!(
-                        "not linearizable: {} operations on {} devices",
-                        v.operations, v.devices
-                    )
-                })
-                .or_else(|| concurrent.detail.clone())
-                .unwrap_or_default();
-            let mut status = junit_status(concurrent.verdict, &detail);
-            if let Some(v) = &concurrent.violation {
-                status.set_description(v.timeline.clone());
-            }
-            let mut tc = TestCase::new("concurrent.linearizability", status);
-            tc.set_classname("concurrent");
-            mark_passing_verdict(&mut tc, concurrent.verdict, Some(&detail));
-            tc.set_time(Duration::from_secs_f64(concurrent.elapsed_ms / 1000.0));
+            tc.set_time(Duration::from_secs_f64(row.ms.max(0.0) / 1000.0));
             suite.add_test_case(tc);
         }
         report.add_test_suite(suite);
         report.to_string().unwrap_or_default()
-    }
-}
-
-/// NON-STRICT and XFAIL pass in JUnit terms (they do not fail the run), so CI tools would show
-/// them as plain passes: a `verdict` property and the detail in system-out keep them visible.
-fn mark_passing_verdict(tc: &mut TestCase, verdict: Verdict, detail: Option<&str>) {
-    if matches!(verdict, Verdict::NonStrict | Verdict::Xfail) {
-        tc.add_property(("verdict", verdict.label()));
-        tc.set_system_out(format!("{}: {}", verdict.label(), detail.unwrap_or("")));
     }
 }
 
