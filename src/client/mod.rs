@@ -6,6 +6,9 @@
 //! timeout and reads at most a capped number of body bytes.
 
 pub mod sigv4;
+mod walk;
+
+pub use walk::{PAGES_PER_WALK_MAX, Paged, walk};
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -80,6 +83,37 @@ pub struct Exchange {
     /// The body as text (lossy UTF-8), cut at the response cap.
     pub response_body: String,
     pub elapsed_ms: f64,
+}
+
+impl Exchange {
+    /// The record of `request` sent to `url` with `headers` (secrets are redacted here), before
+    /// any answer.
+    pub fn of(request: &RawRequest, url: String, headers: &[(String, String)]) -> Exchange {
+        Exchange {
+            method: request.method.clone(),
+            url,
+            request_headers: redact(headers),
+            request_body: String::from_utf8_lossy(&request.body).into_owned(),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: String::new(),
+            elapsed_ms: 0.0,
+        }
+    }
+
+    /// Records what came back, if anything did.
+    pub fn answered(&mut self, result: &Result<RawResponse, Trouble>) {
+        if let Ok(response) = result {
+            self.status = Some(response.status);
+            self.response_headers = response.headers.clone();
+            self.response_body = String::from_utf8_lossy(&response.body).into_owned();
+        }
+    }
+
+    /// A response header, by case-insensitive name.
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        header(&self.response_headers, name)
+    }
 }
 
 /// Why an exchange produced no usable answer: always a finding about the endpoint.
@@ -278,11 +312,49 @@ fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// A header's value, by case-insensitive name (HTTP header names are).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+/// What carries a request to an endpoint and its answer back: HTTP ([`Endpoint`]) or the
+/// reference server in process (the `model_vs_server` fuzz target), so that one driver — the
+/// suite's session, the page walker — serves both.
+pub trait Transport: Sync {
+    /// Sends bytes as they are. Whatever the endpoint does becomes a [`Trouble`], never a panic
+    /// or a hang; the exchange is recorded either way.
+    fn send(
+        &self,
+        request: &RawRequest,
+    ) -> impl Future<Output = (Result<RawResponse, Trouble>, Exchange)> + Send;
+
+    /// Sends a typed request and reads the answer as the operation's response shape `T`.
+    fn call<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+    ) -> impl Future<Output = (Reply<T>, Exchange)> + Send {
+        let raw = to_raw(request);
+        async move {
+            let (result, exchange) = self.send(&raw).await;
+            let reply = match result {
+                Err(trouble) => Reply::Broken(trouble),
+                Ok(response) => decode(&response),
+            };
+            (reply, exchange)
+        }
+    }
+}
+
+impl Transport for Endpoint {
+    fn send(
+        &self,
+        request: &RawRequest,
+    ) -> impl Future<Output = (Result<RawResponse, Trouble>, Exchange)> + Send {
+        self.send_raw(request)
+    }
 }
 
 impl Endpoint {
@@ -328,16 +400,7 @@ impl Endpoint {
                 Err(e) => signing_failed = Some(e.to_string()),
             }
         }
-        let mut exchange = Exchange {
-            method: request.method.clone(),
-            url: url.clone(),
-            request_headers: redact(&headers),
-            request_body: String::from_utf8_lossy(&request.body).into_owned(),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: String::new(),
-            elapsed_ms: 0.0,
-        };
+        let mut exchange = Exchange::of(request, url.clone(), &headers);
         let started = Instant::now();
         let timeout = self.options.timeout;
         if let Some(reason) = signing_failed {
@@ -354,11 +417,7 @@ impl Endpoint {
             }),
             Ok(r) => r,
         };
-        if let Ok(response) = &result {
-            exchange.status = Some(response.status);
-            exchange.response_headers = response.headers.clone();
-            exchange.response_body = String::from_utf8_lossy(&response.body).into_owned();
-        }
+        exchange.answered(&result);
         (result, exchange)
     }
 
@@ -411,12 +470,7 @@ impl Endpoint {
 
     /// Sends a typed request and reads the answer as the operation's response shape `T`.
     pub async fn call<T: DeserializeOwned>(&self, request: &Request) -> (Reply<T>, Exchange) {
-        let (result, exchange) = self.send_raw(&to_raw(request)).await;
-        let reply = match result {
-            Err(trouble) => Reply::Broken(trouble),
-            Ok(response) => decode(&response),
-        };
-        (reply, exchange)
+        Transport::call(self, request).await
     }
 }
 

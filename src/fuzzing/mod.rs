@@ -13,6 +13,7 @@
 
 pub mod codec;
 pub mod http_text;
+pub mod in_process;
 pub mod model_server;
 pub mod seeds;
 pub mod validate;

@@ -1,27 +1,28 @@
 //! The `model_vs_server` target: short operation sequences applied to the model and to the
 //! reference server in process (no socket), every answer judged against the model.
 //!
+//! The sequence drives the server through the suite's own [`Session`], over the
+//! [`InProcess`] transport: the same page walker, token book and judging as `cogsync check`.
 //! The server runs on a manual clock that the sequence moves; the model is told that clock's
-//! time. Session tokens are taken from the server's ListRecords answers and described to the
-//! model with [`TokenClaim::IssuedFor`]. An answer outside the model's allowed set panics with
-//! the sequence so far.
+//! time. An answer outside the model's allowed set (or no usable answer) panics with the
+//! sequence so far.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use arbitrary::{Arbitrary, Unstructured};
-use axum::body::Body;
-use serde::de::DeserializeOwned;
 
 use super::codec::{self, Encoder};
-use crate::client::{RawRequest, RawResponse, Reply, decode, to_raw};
-use crate::model::{Call, Judgement, Model, Observed, TokenClaim};
-use crate::server::{Clock, ServerConfig, Service, handle};
+use super::in_process::InProcess;
+use crate::model::Call;
+use crate::server::{Clock, ServerConfig, Service};
 use crate::spec::{
     DatasetPath, DeleteDatasetRequest, DescribeDatasetRequest, DescribeIdentityUsageRequest,
-    IdentityPath, ListDatasetsRequest, ListDatasetsResponse, ListRecordsRequest,
-    ListRecordsResponse, RecordPatch, Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest,
+    IdentityPath, ListDatasetsRequest, ListRecordsRequest, RecordPatch,
 };
+use crate::suite::session::{self, Namer, Session, TokenChoice};
+use crate::suite::verdict::Stop;
 
 /// Longest sequence decoded from one input: small sequences keep executions fast.
 pub const OPS_MAX: usize = 12;
@@ -29,8 +30,6 @@ pub const OPS_MAX: usize = 12;
 pub const PATCHES_MAX: usize = 4;
 /// Server clock at the start of every sequence (epoch ms).
 const START_MS: i64 = 1_700_000_000_000;
-/// A walk that pages longer than this is a finding in itself.
-const PAGES_MAX: usize = 2000;
 
 const POOL: &str = "us-east-1:0a0b0c0d-0000-4000-8000-000000000000";
 const IDENTITIES: [&str; 2] = [
@@ -349,18 +348,10 @@ fn dataset(ds: u8) -> DatasetPath {
     }
 }
 
-struct Issued {
-    token: String,
-    issued_at: Timestamp,
-    used: bool,
-}
-
-/// The model, the server and what the sequence knows of tokens.
+/// The model, the server in process and the sequence so far, driven by the suite's session.
 struct Run {
-    service: Service,
-    clock_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
-    model: Model,
-    tokens: BTreeMap<DatasetPath, Issued>,
+    session: Session<InProcess>,
+    clock_ms: Arc<AtomicI64>,
     log: Vec<String>,
 }
 
@@ -390,116 +381,33 @@ impl Run {
         };
         let service =
             Service::open(&config).unwrap_or_else(|e| panic!("cannot open a service: {e}"));
+        let read = Arc::clone(&clock_ms);
+        // The model is told the server's own clock.
+        let now: session::Clock = Arc::new(move || read.load(Ordering::Relaxed) as f64 / 1000.0);
         Run {
-            service,
+            session: Session::new(InProcess::new(service), now, Namer::new(0, 0)),
             clock_ms,
-            model: Model::new(),
-            tokens: BTreeMap::new(),
             log: Vec::new(),
         }
     }
 
-    fn now(&self) -> Timestamp {
-        self.clock_ms.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0
-    }
-
-    fn send(&self, raw: &RawRequest) -> RawResponse {
-        let mut builder = axum::http::Request::builder()
-            .method(raw.method.as_str())
-            .uri(raw.path_and_query.as_str());
-        for (name, value) in &raw.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let request = builder
-            .body(Body::from(raw.body.clone()))
-            .unwrap_or_else(|e| panic!("cannot build {} {}: {e}", raw.method, raw.path_and_query));
-        block_on(async {
-            let response = handle(&self.service, request).await;
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let body = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
-                .await
-                .unwrap_or_else(|e| panic!("cannot read the answer: {e}"))
-                .to_vec();
-            RawResponse {
-                status,
-                headers,
-                body,
-            }
-        })
-    }
-
-    /// The success body, or the error answer as the model observes it.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the error is the observed answer itself, passed straight to the model"
-    )]
-    fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T, Observed> {
-        let response = self.send(&to_raw(request));
-        match decode::<T>(&response) {
-            Reply::Success(v) => Ok(v),
-            Reply::Error(e) => Err(Observed::Error {
-                status: e.status,
-                kind: e.kind,
-                message: e.body.and_then(|b| b.message),
-            }),
-            Reply::Broken(trouble) => panic!(
-                "{}\nthe server's answer is unusable: {trouble}\n{}",
-                self.log.join("\n"),
-                String::from_utf8_lossy(&response.body)
-            ),
-        }
-    }
-
-    fn claim(&self, path: &DatasetPath, pick: TokenPick) -> (TokenClaim, Option<String>) {
-        let issued = |from: &DatasetPath| match self.tokens.get(from) {
-            Some(t) => (
-                TokenClaim::IssuedFor {
-                    path: from.clone(),
-                    issued_at: t.issued_at,
-                    used_before: t.used,
-                },
-                Some(t.token.clone()),
-            ),
-            None => (TokenClaim::Missing, None),
-        };
+    /// The token a pick sends; [`TokenPick::Latest`] sends none before the dataset's first
+    /// listing (the target never lists on its own).
+    fn choice(&self, path: &DatasetPath, pick: TokenPick) -> TokenChoice {
         match pick {
-            TokenPick::Latest => issued(path),
-            TokenPick::Of(n) => issued(&dataset(n)),
-            TokenPick::Missing => (TokenClaim::Missing, None),
-            TokenPick::Garbage => (TokenClaim::Garbage, Some("bm90LWEtdG9rZW4".to_owned())),
+            TokenPick::Latest if self.session.has_token(path) => TokenChoice::Latest,
+            TokenPick::Latest | TokenPick::Missing => TokenChoice::Missing,
+            TokenPick::Garbage => TokenChoice::Garbage,
+            TokenPick::Of(n) => TokenChoice::From(dataset(n)),
         }
     }
 
-    fn judge(&mut self, call: &Call, now: Timestamp, observed: &Observed) {
-        let judgement = self.model.observe(call, now, observed);
-        if let Judgement::Mismatch(m) = judgement {
-            panic!(
-                "the reference server's answer is outside the model's allowed set\n\
-                 sequence so far:\n{}\n{m}",
-                self.log.join("\n")
-            );
-        }
-    }
-
-    fn step(&mut self, op: &Op) {
+    async fn step(&mut self, op: &Op) -> Result<(), Stop> {
         self.log.push(format!("  {op:?}"));
-        let now = self.now();
         match op {
             Op::Wait { secs } => {
-                self.clock_ms.fetch_add(
-                    i64::from(*secs) * 20_000,
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+                self.clock_ms
+                    .fetch_add(i64::from(*secs) * 20_000, Ordering::Relaxed);
             }
             Op::Update {
                 ds,
@@ -508,13 +416,13 @@ impl Run {
                 token,
             } => {
                 let path = dataset(*ds);
-                let (claim, token_string) = self.claim(&path, *token);
+                let model = self.session.model();
                 let patches = patches.as_ref().map(|patches| {
                     patches
                         .iter()
                         .map(|p| {
                             let key = key(p.key);
-                            let current = self.model.record_sync_count(&path, &key);
+                            let current = model.record_sync_count(&path, &key);
                             RecordPatch {
                                 op: Some(if p.remove { "remove" } else { "replace" }.to_owned()),
                                 key: Some(key),
@@ -527,29 +435,11 @@ impl Run {
                         })
                         .collect()
                 });
-                let request = UpdateRecordsRequest {
-                    path,
-                    client_context: None,
-                    body: UpdateRecordsBody {
-                        device_id: device.map(|d| format!("device-{}", d % 3)),
-                        record_patches: patches,
-                        sync_session_token: token_string,
-                    },
-                };
-                let observed = match self.call(&Request::UpdateRecords(request.clone())) {
-                    Ok(v) => Observed::UpdateRecords(v),
-                    Err(e) => e,
-                };
-                let call = Call::UpdateRecords {
-                    request,
-                    token: claim.clone(),
-                };
-                self.judge(&call, now, &observed);
-                if let TokenClaim::IssuedFor { path, .. } = claim
-                    && let Some(t) = self.tokens.get_mut(&path)
-                {
-                    t.used = true;
-                }
+                let device = device.map(|d| format!("device-{}", d % 3));
+                let choice = self.choice(&path, *token);
+                self.session
+                    .update_with(&path, device.as_deref(), patches, choice)
+                    .await?;
             }
             Op::List {
                 ds,
@@ -559,8 +449,7 @@ impl Run {
                 garbage_next_token,
             } => {
                 let path = dataset(*ds);
-                let (claim, token_string) = self.claim(&path, *token);
-                let current = self.model.dataset_sync_count(&path);
+                let current = self.session.model().dataset_sync_count(&path);
                 let request = ListRecordsRequest {
                     path: path.clone(),
                     last_sync_count: last_sync_count.map(|c| c.resolve(current)),
@@ -568,65 +457,22 @@ impl Run {
                     next_token: garbage_next_token.then(|| "Z2FyYmFnZQ".to_owned()),
                     sync_session_token: None,
                 };
-                let mut page_request = request.clone();
-                page_request.sync_session_token = token_string;
-                let mut pages: Vec<ListRecordsResponse> = Vec::new();
-                let observed = loop {
-                    match self
-                        .call::<ListRecordsResponse>(&Request::ListRecords(page_request.clone()))
-                    {
-                        Err(e) => break e,
-                        Ok(page) => {
-                            let next = page.next_token.clone();
-                            pages.push(page);
-                            match next {
-                                Some(t) if pages.len() < PAGES_MAX => {
-                                    page_request.next_token = Some(t);
-                                }
-                                Some(_) => panic!("{}\npaging never ends", self.log.join("\n")),
-                                None => break Observed::ListRecords(pages),
-                            }
-                        }
-                    }
-                };
-                if let Observed::ListRecords(pages) = &observed
-                    && let Some(token) = pages.last().and_then(|p| p.sync_session_token.clone())
-                {
-                    self.tokens.insert(
-                        path,
-                        Issued {
-                            token,
-                            issued_at: now,
-                            used: false,
-                        },
-                    );
-                }
-                let call = Call::ListRecords {
-                    request,
-                    token: claim,
-                };
-                self.judge(&call, now, &observed);
+                let choice = self.choice(&path, *token);
+                self.session.list_with(request, choice).await?;
             }
             Op::Describe { ds } => {
                 let request = DescribeDatasetRequest { path: dataset(*ds) };
-                let observed = self
-                    .call(&Request::DescribeDataset(request.clone()))
-                    .map_or_else(|e| e, Observed::DescribeDataset);
-                self.judge(&Call::DescribeDataset(request), now, &observed);
+                self.session.call(Call::DescribeDataset(request)).await?;
             }
             Op::Delete { ds } => {
                 let request = DeleteDatasetRequest { path: dataset(*ds) };
-                let observed = self
-                    .call(&Request::DeleteDataset(request.clone()))
-                    .map_or_else(|e| e, Observed::DeleteDataset);
-                self.judge(&Call::DeleteDataset(request), now, &observed);
+                self.session.call(Call::DeleteDataset(request)).await?;
             }
             Op::Usage { identity: i } => {
                 let request = DescribeIdentityUsageRequest { path: identity(*i) };
-                let observed = self
-                    .call(&Request::DescribeIdentityUsage(request.clone()))
-                    .map_or_else(|e| e, Observed::DescribeIdentityUsage);
-                self.judge(&Call::DescribeIdentityUsage(request), now, &observed);
+                self.session
+                    .call(Call::DescribeIdentityUsage(request))
+                    .await?;
             }
             Op::ListDatasets {
                 identity: i,
@@ -637,29 +483,32 @@ impl Run {
                     max_results: max_results.map(|m| i32::from(m) - 2),
                     next_token: None,
                 };
-                let mut page_request = request.clone();
-                let mut pages: Vec<ListDatasetsResponse> = Vec::new();
-                let observed = loop {
-                    match self
-                        .call::<ListDatasetsResponse>(&Request::ListDatasets(page_request.clone()))
-                    {
-                        Err(e) => break e,
-                        Ok(page) => {
-                            let next = page.next_token.clone();
-                            pages.push(page);
-                            match next {
-                                Some(t) if pages.len() < PAGES_MAX => {
-                                    page_request.next_token = Some(t);
-                                }
-                                Some(_) => panic!("{}\npaging never ends", self.log.join("\n")),
-                                None => break Observed::ListDatasets(pages),
-                            }
-                        }
-                    }
-                };
-                self.judge(&Call::ListDatasets(request), now, &observed);
+                self.session.call(Call::ListDatasets(request)).await?;
             }
         }
+        Ok(())
+    }
+
+    /// The finding, with the sequence so far and the step that failed.
+    fn failure(&self, stop: &Stop) -> String {
+        let mut text = format!(
+            "the reference server's answer is outside the model's allowed set: {stop}\n\
+             sequence so far:\n{}",
+            self.log.join("\n")
+        );
+        if let Some(step) = self.session.steps().last() {
+            text.push_str(&format!(
+                "\n{}\nexpected: {}\nactual: {}\n{:?}",
+                step.operation, step.expected, step.actual, step.verdict
+            ));
+            if let Some(exchange) = step.exchanges.last() {
+                text.push_str(&format!(
+                    "\n{} {} -> {:?}\n{}",
+                    exchange.method, exchange.url, exchange.status, exchange.response_body
+                ));
+            }
+        }
+        text
     }
 }
 
@@ -675,9 +524,13 @@ pub fn model_vs_server(data: &[u8]) {
 /// Applies `scenario` to a fresh model and a fresh in-process server; panics on a mismatch.
 pub fn run_scenario(scenario: &Scenario) {
     let mut run = Run::new();
-    for op in &scenario.ops {
-        run.step(op);
-    }
+    block_on(async {
+        for op in &scenario.ops {
+            if let Err(stop) = run.step(op).await {
+                panic!("{}", run.failure(&stop));
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -15,13 +15,14 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::linear::{self, Linearizability, Operation, SearchBudget};
-use super::session::{Clock, Namer, dataset_of};
+use super::session::{Clock, Namer, dataset_of, observed};
+use super::token_book::{TokenBook, TokenChoice};
 use super::verdict::Verdict;
 use crate::client::{Endpoint, Reply};
 use crate::model::{Call, Observed, TokenClaim};
 use crate::spec::{
     DatasetPath, DeleteDatasetRequest, ListRecordsRequest, ListRecordsResponse, RecordPatch,
-    Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest, UpdateRecordsResponse,
+    Request, UpdateRecordsBody, UpdateRecordsRequest, UpdateRecordsResponse,
 };
 
 /// Keys the devices share: few, so that writes collide.
@@ -91,7 +92,7 @@ struct Device {
     index: u32,
     lane: u32,
     rng: StdRng,
-    token: Option<(String, Timestamp)>,
+    tokens: TokenBook,
     last_sync: i64,
     known: BTreeMap<String, i64>,
     must_list: bool,
@@ -102,30 +103,12 @@ struct Recorder {
     ops: Mutex<Vec<Operation>>,
 }
 
-fn observed_list(reply: Reply<ListRecordsResponse>) -> Option<Observed> {
-    match reply {
-        Reply::Success(page) => Some(Observed::ListRecords(vec![page])),
-        Reply::Error(e) if e.status >= 500 => None,
-        Reply::Error(e) => Some(Observed::Error {
-            status: e.status,
-            kind: e.kind,
-            message: e.body.and_then(|b| b.message),
-        }),
-        Reply::Broken(_) => None,
-    }
-}
-
-fn observed_update(reply: Reply<UpdateRecordsResponse>) -> Option<Observed> {
-    match reply {
-        Reply::Success(r) => Some(Observed::UpdateRecords(r)),
-        Reply::Error(e) if e.status >= 500 => None,
-        Reply::Error(e) => Some(Observed::Error {
-            status: e.status,
-            kind: e.kind,
-            message: e.body.and_then(|b| b.message),
-        }),
-        Reply::Broken(_) => None,
-    }
+/// The answer as the history records it; `None` when the operation may or may not have taken
+/// effect: no usable answer, or a 5xx.
+fn determinate<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Option<Observed> {
+    observed(reply, wrap)
+        .ok()
+        .filter(|o| !matches!(o, Observed::Error { status, .. } if *status >= 500))
 }
 
 async fn device_run(
@@ -138,7 +121,7 @@ async fn device_run(
     next_lane: Arc<std::sync::atomic::AtomicU32>,
 ) {
     for n in 0..ops {
-        let list_now = d.token.is_none() || d.must_list || d.rng.random_bool(0.25);
+        let list_now = !d.tokens.has(&path) || d.must_list || d.rng.random_bool(0.25);
         let now = clock();
         let invoke = rec.started.elapsed().as_nanos() as u64;
         let (call, observed) = if list_now {
@@ -156,11 +139,14 @@ async fn device_run(
             let (reply, _) = endpoint
                 .call::<ListRecordsResponse>(&Request::ListRecords(request.clone()))
                 .await;
-            let observed = observed_list(reply);
+            let observed = determinate(reply, |page| Observed::ListRecords(vec![page]));
             if let Some(Observed::ListRecords(pages)) = &observed
                 && let Some(page) = pages.last()
             {
-                d.token = page.sync_session_token.clone().map(|t| (t, now));
+                match page.sync_session_token.clone() {
+                    Some(token) => d.tokens.issue_shared(&path, token, now),
+                    None => d.tokens.forget(&path),
+                }
                 d.last_sync = page.dataset_sync_count.unwrap_or(d.last_sync);
                 for r in page.records.iter().flatten() {
                     if let (Some(k), Some(c)) = (&r.key, r.sync_count) {
@@ -177,7 +163,7 @@ async fn device_run(
                 observed,
             )
         } else {
-            let (token, issued_at) = d.token.clone().unwrap_or_default();
+            let (claim, token) = d.tokens.claim(&path, &TokenChoice::Latest);
             let patches: Vec<RecordPatch> = (0..d.rng.random_range(1..=2))
                 .map(|_| format!("k{}", d.rng.random_range(0..KEYS)))
                 .collect::<std::collections::BTreeSet<_>>()
@@ -205,13 +191,14 @@ async fn device_run(
                 body: UpdateRecordsBody {
                     device_id: Some(format!("device-{}", d.index)),
                     record_patches: Some(patches),
-                    sync_session_token: Some(token),
+                    sync_session_token: token,
                 },
             };
             let (reply, _) = endpoint
                 .call::<UpdateRecordsResponse>(&Request::UpdateRecords(request.clone()))
                 .await;
-            let observed = observed_update(reply);
+            let observed = determinate(reply, Observed::UpdateRecords);
+            d.tokens.spend(&claim);
             match &observed {
                 Some(Observed::UpdateRecords(r)) => {
                     for rec in r.records.iter().flatten() {
@@ -222,11 +209,6 @@ async fn device_run(
                 }
                 _ => d.must_list = true,
             }
-            let claim = TokenClaim::IssuedFor {
-                path: path.clone(),
-                issued_at,
-                used_before: true,
-            };
             (
                 Call::UpdateRecords {
                     request,
@@ -279,7 +261,7 @@ pub async fn run_round(
             index: i as u32,
             lane: i as u32,
             rng: StdRng::seed_from_u64(seed),
-            token: None,
+            tokens: TokenBook::new(),
             last_sync: 0,
             known: BTreeMap::new(),
             must_list: true,

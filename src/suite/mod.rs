@@ -10,4 +10,5 @@ pub mod pacer;
 pub mod partition;
 pub mod run;
 pub mod session;
+pub mod token_book;
 pub mod verdict;

@@ -1,45 +1,30 @@
-//! A session drives one endpoint alongside the model: every call is sent over HTTP, judged
-//! against the model's allowed outcomes, and recorded as a transcript step.
+//! A session drives one endpoint alongside the model: every call is sent, judged against the
+//! model's allowed outcomes, and recorded as a transcript step.
 //!
 //! Cases and random sequences talk to the endpoint only through a session, so every answer is
-//! checked and every exchange can be shown in a report.
+//! checked and every exchange can be shown in a report. The session is generic over its
+//! [`Transport`]: HTTP for the suite, the reference server in process for the
+//! `model_vs_server` fuzz target, which so drives the server exactly as the suite does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::token_book::TokenBook;
+pub use super::token_book::TokenChoice;
 use super::verdict::{Step, StepVerdict, Stop};
-use crate::client::{Endpoint, Exchange, RawRequest, Reply, Trouble, decode, to_raw};
+use crate::client::{
+    Endpoint, Exchange, RawRequest, Reply, Transport, Trouble, decode, to_raw, walk,
+};
 use crate::model::{Ambiguity, Call, Expected, Judgement, Model, Observed, TokenClaim};
 use crate::spec::{
-    DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListDatasetsResponse,
-    ListRecordsRequest, ListRecordsResponse, RecordPatch, Request, Timestamp, UpdateRecordsBody,
-    UpdateRecordsRequest,
+    DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListRecordsRequest, RecordPatch,
+    Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest,
 };
 
 /// The time source, passed in so the suite itself never reads a clock.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
-/// At most this many pages in one walk; an endpoint that pages forever is a finding.
-pub const PAGES_PER_WALK_MAX: usize = 4096;
-
-/// The token an UpdateRecords (or ListRecords) carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TokenChoice {
-    /// The token the latest ListRecords of the same dataset returned (listing first if none),
-    /// even if an UpdateRecords already carried it (AMB-TOKEN-REUSE).
-    Latest,
-    /// A token no UpdateRecords has carried yet: the latest, or a new ListRecords first, as a
-    /// sync client does. Cases write with it so that single-use tokens (AMB-TOKEN-REUSE) take
-    /// no case off its path.
-    Fresh,
-    /// The latest token of another dataset of this session.
-    From(DatasetPath),
-    Missing,
-    /// A string the endpoint never issued.
-    Garbage,
-}
 
 /// Names of identities that belong to one run, so a run never touches data it did not create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,20 +59,13 @@ impl Namer {
     }
 }
 
-#[derive(Debug, Clone)]
-struct IssuedToken {
-    token: String,
-    issued_at: Timestamp,
-    used: bool,
-}
-
 /// One endpoint, one model, one transcript.
-pub struct Session {
-    endpoint: Endpoint,
+pub struct Session<T: Transport = Endpoint> {
+    endpoint: T,
     model: Model,
     clock: Clock,
     namer: Namer,
-    tokens: BTreeMap<DatasetPath, IssuedToken>,
+    tokens: TokenBook,
     written: BTreeSet<DatasetPath>,
     steps: Vec<Step>,
     content_type: Option<String>,
@@ -96,7 +74,9 @@ pub struct Session {
 /// The observed answer of one step, for cases that look further than the model does.
 pub type Answer = Observed;
 
-fn observed<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Result<Observed, Trouble> {
+/// An endpoint's reply as the model judges it: a success wrapped by `wrap`, any error answer as
+/// [`Observed::Error`]; trouble stays trouble, for the caller to report.
+pub fn observed<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Result<Observed, Trouble> {
     match reply {
         Reply::Success(v) => Ok(wrap(v)),
         Reply::Error(e) => Ok(Observed::Error {
@@ -108,14 +88,14 @@ fn observed<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Result<Obse
     }
 }
 
-impl Session {
-    pub fn new(endpoint: Endpoint, clock: Clock, namer: Namer) -> Session {
+impl<T: Transport> Session<T> {
+    pub fn new(endpoint: T, clock: Clock, namer: Namer) -> Session<T> {
         Session {
             endpoint,
             model: Model::new(),
             clock,
             namer,
-            tokens: BTreeMap::new(),
+            tokens: TokenBook::new(),
             written: BTreeSet::new(),
             steps: Vec::new(),
             content_type: None,
@@ -134,7 +114,7 @@ impl Session {
         self.steps
     }
 
-    pub fn endpoint(&self) -> &Endpoint {
+    pub fn endpoint(&self) -> &T {
         &self.endpoint
     }
 
@@ -162,7 +142,18 @@ impl Session {
 
     /// The latest session token the endpoint issued for the dataset, if any.
     pub fn token_of(&self, path: &DatasetPath) -> Option<String> {
-        self.tokens.get(path).map(|t| t.token.clone())
+        self.tokens.latest(path).map(str::to_owned)
+    }
+
+    /// What [`Session::update_with`] will claim about a token chosen so, worked out before
+    /// anything is sent (also the ListRecords it may need first), for [`Session::intend`].
+    pub fn update_claim(&self, path: &DatasetPath, choice: &TokenChoice) -> TokenClaim {
+        self.tokens.claim_ahead(path, choice, self.now())
+    }
+
+    /// What [`Session::list_with`] will claim about a token chosen so (it never lists first).
+    pub fn list_claim(&self, path: &DatasetPath, choice: &TokenChoice) -> TokenClaim {
+        self.tokens.claim(path, choice).0
     }
 
     /// Sends a request the typed API cannot express (malformed JSON, raw paths, unknown
@@ -197,7 +188,7 @@ impl Session {
         request: RawRequest,
         rule: RawRule<'_>,
     ) -> Result<RawAnswer, Stop> {
-        let (result, exchange) = self.endpoint.send_raw(&request).await;
+        let (result, exchange) = self.endpoint.send(&request).await;
         let mut expected = format!(
             "{}{}",
             if rule.kinds.is_empty() {
@@ -339,43 +330,11 @@ impl Session {
 
     /// Whether the session holds a token for the dataset.
     pub fn has_token(&self, path: &DatasetPath) -> bool {
-        self.tokens.contains_key(path)
+        self.tokens.has(path)
     }
 
     fn now(&self) -> Timestamp {
         (self.clock)()
-    }
-
-    fn claim_and_string(
-        &self,
-        path: &DatasetPath,
-        choice: &TokenChoice,
-    ) -> (TokenClaim, Option<String>) {
-        let issued = |from: &DatasetPath| {
-            self.tokens.get(from).map(|t| {
-                (
-                    TokenClaim::IssuedFor {
-                        path: from.clone(),
-                        issued_at: t.issued_at,
-                        used_before: t.used,
-                    },
-                    Some(t.token.clone()),
-                )
-            })
-        };
-        match choice {
-            TokenChoice::Latest | TokenChoice::Fresh => {
-                issued(path).unwrap_or((TokenClaim::Missing, None))
-            }
-            TokenChoice::From(other) => issued(other).unwrap_or((TokenClaim::Missing, None)),
-            TokenChoice::Missing => (TokenClaim::Missing, None),
-            TokenChoice::Garbage => (
-                TokenClaim::Garbage,
-                Some(
-                    "Z2FyYmFnZS1zZXNzaW9uLXRva2VuLW5vdC1pc3N1ZWQtYnktdGhpcy1lbmRwb2ludA".to_owned(),
-                ),
-            ),
-        }
     }
 
     /// UpdateRecords with a token chosen as given; with [`TokenChoice::Latest`] and no token
@@ -387,15 +346,10 @@ impl Session {
         patches: Option<Vec<RecordPatch>>,
         token: TokenChoice,
     ) -> Result<Answer, Stop> {
-        let needs_list = match token {
-            TokenChoice::Latest => !self.tokens.contains_key(path),
-            TokenChoice::Fresh => self.tokens.get(path).is_none_or(|t| t.used),
-            _ => false,
-        };
-        if needs_list {
+        if self.tokens.needs_list(path, &token) {
             self.list(path).await?;
         }
-        let (claim, token_string) = self.claim_and_string(path, &token);
+        let (claim, token_string) = self.tokens.claim(path, &token);
         let request = UpdateRecordsRequest {
             path: path.clone(),
             client_context: None,
@@ -412,11 +366,7 @@ impl Session {
         let answer = self
             .run(call, vec![Request::UpdateRecords(request)])
             .await?;
-        if let TokenClaim::IssuedFor { path: from, .. } = claim
-            && let Some(t) = self.tokens.get_mut(&from)
-        {
-            t.used = true;
-        }
+        self.tokens.spend(&claim);
         if matches!(answer, Observed::UpdateRecords(_)) {
             self.written.insert(path.clone());
         }
@@ -460,7 +410,7 @@ impl Session {
         request: ListRecordsRequest,
         token: TokenChoice,
     ) -> Result<Answer, Stop> {
-        let (claim, token_string) = self.claim_and_string(&request.path, &token);
+        let (claim, token_string) = self.tokens.claim(&request.path, &token);
         let mut first = request.clone();
         first.sync_session_token = token_string;
         let call = Call::ListRecords {
@@ -534,14 +484,7 @@ impl Session {
             && let Call::ListRecords { request, .. } = &call
             && let Some(token) = pages.last().and_then(|p| p.sync_session_token.clone())
         {
-            self.tokens.insert(
-                request.path.clone(),
-                IssuedToken {
-                    token,
-                    issued_at: now,
-                    used: false,
-                },
-            );
+            self.tokens.issue(&request.path, token, now);
         }
         let verdict = match &judgement {
             Judgement::Reference => StepVerdict::Reference,
@@ -574,64 +517,14 @@ impl Session {
             return Err(Trouble::Connection("nothing to send".into()));
         };
         match request {
-            Request::ListRecords(r) => {
-                let mut pages: Vec<ListRecordsResponse> = Vec::new();
-                let mut next = r.clone();
-                loop {
-                    let (reply, exchange) = self
-                        .endpoint
-                        .call::<ListRecordsResponse>(&Request::ListRecords(next.clone()))
-                        .await;
-                    exchanges.push(exchange);
-                    let page = match observed(reply, |p| Observed::ListRecords(vec![p]))? {
-                        Observed::ListRecords(mut p) => p.pop(),
-                        error => return Ok(error),
-                    };
-                    let Some(page) = page else { break };
-                    let token = page.next_token.clone();
-                    pages.push(page);
-                    match token {
-                        Some(t) if pages.len() < PAGES_PER_WALK_MAX => {
-                            next.next_token = Some(t);
-                        }
-                        Some(_) => {
-                            return Err(Trouble::BadShape(format!(
-                                "NextToken still present after {PAGES_PER_WALK_MAX} pages"
-                            )));
-                        }
-                        None => break,
-                    }
-                }
-                Ok(Observed::ListRecords(pages))
-            }
-            Request::ListDatasets(r) => {
-                let mut pages: Vec<ListDatasetsResponse> = Vec::new();
-                let mut next = r.clone();
-                loop {
-                    let (reply, exchange) = self
-                        .endpoint
-                        .call::<ListDatasetsResponse>(&Request::ListDatasets(next.clone()))
-                        .await;
-                    exchanges.push(exchange);
-                    let page = match observed(reply, |p| Observed::ListDatasets(vec![p]))? {
-                        Observed::ListDatasets(mut p) => p.pop(),
-                        error => return Ok(error),
-                    };
-                    let Some(page) = page else { break };
-                    let token = page.next_token.clone();
-                    pages.push(page);
-                    match token {
-                        Some(t) if pages.len() < PAGES_PER_WALK_MAX => next.next_token = Some(t),
-                        Some(_) => {
-                            return Err(Trouble::BadShape(format!(
-                                "NextToken still present after {PAGES_PER_WALK_MAX} pages"
-                            )));
-                        }
-                        None => break,
-                    }
-                }
-                Ok(Observed::ListDatasets(pages))
-            }
+            Request::ListRecords(r) => observed(
+                walk(&self.endpoint, r.clone(), exchanges).await,
+                Observed::ListRecords,
+            ),
+            Request::ListDatasets(r) => observed(
+                walk(&self.endpoint, r.clone(), exchanges).await,
+                Observed::ListDatasets,
+            ),
             Request::UpdateRecords(_) => {
                 let mut raw = to_raw(request);
                 if let Some(content_type) = &self.content_type {
@@ -640,7 +533,7 @@ impl Session {
                     raw.headers
                         .push(("content-type".to_owned(), content_type.clone()));
                 }
-                let (result, exchange) = self.endpoint.send_raw(&raw).await;
+                let (result, exchange) = self.endpoint.send(&raw).await;
                 exchanges.push(exchange);
                 observed(result.map(|r| decode(&r))?, Observed::UpdateRecords)
             }

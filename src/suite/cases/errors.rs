@@ -1,7 +1,7 @@
 //! Wire format of errors and successes; malformed input is rejected without 5xx (SPEC §7).
 
 use super::support::{
-    DEVICE, call_intended, ensure, header, last_exchange, raw_update, update_intended, write,
+    DEVICE, call_intended, ensure, last_exchange, raw_update, update_intended, write,
     write_rejected,
 };
 use crate::client::{RawRequest, to_raw};
@@ -83,7 +83,9 @@ cases! {
 fn check_error_wire(s: &Session, kind: ErrorKind) -> Result<(), Stop> {
     let exchange = last_exchange(s)?;
     let at = format!("{} {}", exchange.method, exchange.url);
-    let type_header = header(exchange, ERROR_TYPE_HEADER).unwrap_or_default();
+    let type_header = exchange
+        .response_header(ERROR_TYPE_HEADER)
+        .unwrap_or_default();
     ensure(ErrorKind::from_type_name(type_header) == Some(kind), || {
         format!(
             "{at}: {ERROR_TYPE_HEADER}: expected {}, got {type_header:?}",
@@ -229,7 +231,7 @@ async fn success_json(s: &mut Session) -> Result<(), Stop> {
 fn check_success_wire(s: &Session, dates: &[&str]) -> Result<(), Stop> {
     let exchange = last_exchange(s)?;
     let at = format!("{} {}", exchange.method, exchange.url);
-    let content_type = header(exchange, "content-type").unwrap_or_default();
+    let content_type = exchange.response_header("content-type").unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or("").trim();
     ensure(media.eq_ignore_ascii_case(CONTENT_TYPE_JSON), || {
         format!("{at}: Content-Type: expected {CONTENT_TYPE_JSON}, got {content_type:?}")

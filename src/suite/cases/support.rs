@@ -2,7 +2,7 @@
 //! and looks at the raw exchanges for what the model does not judge (headers, raw bodies).
 
 use crate::client::{Exchange, RawRequest, Reply, decode, to_raw};
-use crate::model::{Call, TokenClaim};
+use crate::model::Call;
 use crate::spec::{
     DatasetPath, ErrorKind, IdentityPath, ListRecordsRequest, ListRecordsResponse, RecordPatch,
     Request, UpdateRecordsBody, UpdateRecordsRequest,
@@ -12,22 +12,6 @@ use crate::suite::verdict::Stop;
 
 /// The device every case writes as, unless it says otherwise.
 pub(super) const DEVICE: &str = "cogsync-device";
-
-/// What the session will claim about `choice` for `path`. A token the session holds is taken
-/// as fresh: a case runs in well under the token lifetime (AMB-TOKEN-EXPIRY).
-fn claim(s: &Session, path: &DatasetPath, choice: &TokenChoice) -> TokenClaim {
-    let issued = |from: &DatasetPath| TokenClaim::IssuedFor {
-        path: from.clone(),
-        issued_at: f64::INFINITY,
-        used_before: false,
-    };
-    match choice {
-        TokenChoice::Latest | TokenChoice::Fresh => issued(path),
-        TokenChoice::From(other) if s.has_token(other) => issued(other),
-        TokenChoice::From(_) | TokenChoice::Missing => TokenClaim::Missing,
-        TokenChoice::Garbage => TokenClaim::Garbage,
-    }
-}
 
 /// UpdateRecords as [`Session::update_with`], after checking that the model's reference
 /// outcome is `intent`, so the case cannot pass vacuously if the model drifts.
@@ -49,7 +33,7 @@ pub(super) async fn update_intended(
                 sync_session_token: None,
             },
         },
-        token: claim(s, path, &token),
+        token: s.update_claim(path, &token),
     };
     s.intend(&call, intent)?;
     s.update_with(path, device_id, patches, token).await
@@ -118,7 +102,7 @@ pub(super) async fn list_intended(
 ) -> Result<Answer, Stop> {
     let call = Call::ListRecords {
         request: request.clone(),
-        token: claim(s, &request.path, &token),
+        token: s.list_claim(&request.path, &token),
     };
     s.intend(&call, intent)?;
     s.list_with(request, token).await
@@ -166,15 +150,6 @@ pub(super) fn last_exchange(s: &Session) -> Result<&Exchange, Stop> {
         .last()
         .and_then(|step| step.exchanges.last())
         .ok_or_else(|| Stop::Harness("no exchange recorded yet".into()))
-}
-
-/// A response header, by case-insensitive name.
-pub(super) fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
-    exchange
-        .response_headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// The raw UpdateRecords a client would send, carrying the dataset's latest token.
