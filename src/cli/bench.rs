@@ -18,7 +18,7 @@ use crate::client::{Endpoint, EndpointOptions};
 use crate::server::{self, ServerConfig};
 use crate::spec::ListRecordsResponse;
 use crate::suite::concurrent::{ConcurrentPlan, run_round};
-use crate::suite::linear::{self, Operation, SearchBudget};
+use crate::suite::linear::{self, HistoryOp, SearchBudget};
 
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -374,7 +374,7 @@ async fn record_history(
     url: &str,
     total: usize,
     per_dataset: usize,
-) -> anyhow::Result<Vec<Operation>> {
+) -> anyhow::Result<Vec<HistoryOp>> {
     let endpoint = Endpoint::new(url, EndpointOptions::default())?;
     let clock = super::endpoint::wall_clock();
     let devices = 4;

@@ -140,7 +140,7 @@ impl TokenPick {
 
 /// One patch: indices into the key and value tables above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PatchSpec {
+pub struct ScenarioPatch {
     pub remove: bool,
     pub key: u8,
     /// `None` sends no `Value` (invalid for `replace`).
@@ -163,7 +163,7 @@ pub enum Op {
     Update {
         ds: u8,
         device: Option<u8>,
-        patches: Option<Vec<PatchSpec>>,
+        patches: Option<Vec<ScenarioPatch>>,
         token: TokenPick,
     },
     Describe {
@@ -207,7 +207,7 @@ impl Op {
                 device: read_opt(u, codec::byte),
                 patches: read_opt(u, |u| {
                     (0..codec::len(u, PATCHES_MAX))
-                        .map(|_| PatchSpec {
+                        .map(|_| ScenarioPatch {
                             remove: codec::flag(u),
                             key: codec::byte(u),
                             value: read_opt(u, codec::byte),
@@ -541,7 +541,7 @@ mod tests {
         Op::Update {
             ds,
             device: Some(1),
-            patches: Some(vec![PatchSpec {
+            patches: Some(vec![ScenarioPatch {
                 remove: false,
                 key,
                 value: Some(1),

@@ -4,7 +4,7 @@
 //! `tests/fuzz_corpus.rs` writes them to `fuzz/corpus/<target>/` when run with
 //! `COGSYNC_WRITE_SEEDS=1`; the committed files are that output.
 
-use super::model_server::{CountPick, Op, PatchSpec, Scenario, TokenPick};
+use super::model_server::{CountPick, Op, Scenario, ScenarioPatch, TokenPick};
 use super::validate::{PatchInput, Text, UpdateInput};
 
 const POOL: &str = "us-east-1%3A0a0b0c0d-0000-4000-8000-000000000000";
@@ -306,7 +306,7 @@ fn write(ds: u8, key: u8, count: CountPick) -> Op {
     Op::Update {
         ds,
         device: Some(0),
-        patches: Some(vec![PatchSpec {
+        patches: Some(vec![ScenarioPatch {
             remove: false,
             key,
             value: Some(1),
@@ -321,7 +321,7 @@ fn remove(ds: u8, key: u8) -> Op {
     Op::Update {
         ds,
         device: None,
-        patches: Some(vec![PatchSpec {
+        patches: Some(vec![ScenarioPatch {
             remove: true,
             key,
             value: None,
@@ -477,14 +477,14 @@ pub fn model_vs_server() -> Vec<(&'static str, Vec<u8>)> {
                     ds: 0,
                     device: Some(2),
                     patches: Some(vec![
-                        PatchSpec {
+                        ScenarioPatch {
                             remove: false,
                             key: 0,
                             value: Some(0),
                             count: CountPick::Current,
                             date: None,
                         },
-                        PatchSpec {
+                        ScenarioPatch {
                             remove: true,
                             key: 0,
                             value: None,
@@ -538,7 +538,7 @@ pub fn model_vs_server() -> Vec<(&'static str, Vec<u8>)> {
                 Op::Update {
                     ds: 0,
                     device: None,
-                    patches: Some(vec![PatchSpec {
+                    patches: Some(vec![ScenarioPatch {
                         remove: false,
                         key: 1,
                         value: None,

@@ -186,22 +186,22 @@ fn evaluate(model: &Model, call: &Call, now: Timestamp, reading: Reading) -> Vec
 
 /// One broken rule: the error kinds it may be answered with (the first is its reference kind;
 /// the others name the open point they depart on) and what the message must contain.
-struct Violation {
+struct BadInput {
     kinds: Vec<(ErrorKind, Option<Ambiguity>)>,
     message_contains: Vec<String>,
 }
 
-impl Violation {
-    fn of(kind: ErrorKind) -> Violation {
-        Violation {
+impl BadInput {
+    fn of(kind: ErrorKind) -> BadInput {
+        BadInput {
             kinds: vec![(kind, None)],
             message_contains: Vec::new(),
         }
     }
 
     /// Step 4, VAL-1: ValidationException, or InvalidParameterException (AMB-VALIDATION-CODE).
-    fn validation() -> Violation {
-        Violation {
+    fn validation() -> BadInput {
+        BadInput {
             kinds: vec![
                 (ErrorKind::Validation, None),
                 (ErrorKind::InvalidParameter, Some(Ambiguity::ValidationCode)),
@@ -211,8 +211,8 @@ impl Violation {
     }
 
     /// Step 5 checks that are constraints in spirit (`maxResults` < 1, `lastSyncCount` < 0).
-    fn parameter_or_validation() -> Violation {
-        Violation {
+    fn parameter_or_validation() -> BadInput {
+        BadInput {
             kinds: vec![
                 (ErrorKind::InvalidParameter, None),
                 (ErrorKind::Validation, Some(Ambiguity::ValidationCode)),
@@ -222,8 +222,8 @@ impl Violation {
     }
 
     /// A rejection only a departing reading makes (AMB-COLON, AMB-EMPTY-PATCHES): any 400.
-    fn any_400() -> Violation {
-        Violation {
+    fn any_400() -> BadInput {
+        BadInput {
             kinds: vec![
                 (ErrorKind::InvalidParameter, None),
                 (ErrorKind::Validation, None),
@@ -233,8 +233,8 @@ impl Violation {
     }
 
     /// UR-2 for the first conflicting patch.
-    fn conflict(key: &str, current: i64, sent: i64) -> Violation {
-        Violation {
+    fn conflict(key: &str, current: i64, sent: i64) -> BadInput {
+        BadInput {
             kinds: vec![(ErrorKind::ResourceConflict, None)],
             message_contains: vec![key.to_owned(), current.to_string(), sent.to_string()],
         }
@@ -243,7 +243,7 @@ impl Violation {
 
 /// The reading's answer is its first broken rule; other broken rules' errors are allowed under
 /// AMB-X-ERROR-PRECEDENCE. Rejections change nothing (UR-3, ERR-3).
-fn error_outcomes(violations: &[Violation]) -> Vec<Outcome> {
+fn error_outcomes(violations: &[BadInput]) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for (index, violation) in violations.iter().enumerate() {
         for (kind, departure) in &violation.kinds {
@@ -290,22 +290,22 @@ impl Model {
 }
 
 /// Step 4, path labels in order: pool, identity.
-fn check_identity_labels(pool: &str, identity: &str, violations: &mut Vec<Violation>) {
+fn check_identity_labels(pool: &str, identity: &str, violations: &mut Vec<BadInput>) {
     if IdentityPoolId::check(pool).is_err() {
-        violations.push(Violation::validation());
+        violations.push(BadInput::validation());
     }
     if IdentityId::check(identity).is_err() {
-        violations.push(Violation::validation());
+        violations.push(BadInput::validation());
     }
 }
 
 /// Step 4, path labels in order: pool, identity, dataset (AMB-COLON: a reading that rejects `:`).
-fn check_dataset_labels(path: &DatasetPath, reading: Reading, violations: &mut Vec<Violation>) {
+fn check_dataset_labels(path: &DatasetPath, reading: Reading, violations: &mut Vec<BadInput>) {
     check_identity_labels(&path.identity_pool_id, &path.identity_id, violations);
     if DatasetName::check(&path.dataset_name).is_err() {
-        violations.push(Violation::validation());
+        violations.push(BadInput::validation());
     } else if reading == Some(Ambiguity::Colon) && path.dataset_name.contains(':') {
-        violations.push(Violation::any_400());
+        violations.push(BadInput::any_400());
     }
 }
 
@@ -388,21 +388,21 @@ fn update_records(
         .as_deref()
         .is_some_and(|d| DeviceId::check(d).is_err())
     {
-        violations.push(Violation::validation());
+        violations.push(BadInput::validation());
     }
     let patches = body.record_patches.as_deref().unwrap_or(&[]);
     let well_formed = check_patches(patches, reading, &mut violations);
     if *token == TokenClaim::Missing {
-        violations.push(Violation::validation());
+        violations.push(BadInput::validation());
     }
     if token_rejected(token, path, now, reading) {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
+        violations.push(BadInput::of(ErrorKind::InvalidParameter));
     }
     if patches.is_empty() && reading == Some(Ambiguity::EmptyPatches) {
-        violations.push(Violation::any_400());
+        violations.push(BadInput::any_400());
     }
     if has_duplicate_keys(patches) && reading != Some(Ambiguity::DupKey) {
-        violations.push(Violation {
+        violations.push(BadInput {
             kinds: vec![
                 (ErrorKind::InvalidParameter, None),
                 (ErrorKind::Validation, Some(Ambiguity::DupKey)),
@@ -418,7 +418,7 @@ fn update_records(
                 .and_then(|l| l.records.get(key))
                 .map_or(0, |r| r.sync_count);
             if sent != current {
-                violations.push(Violation::conflict(key, current, sent));
+                violations.push(BadInput::conflict(key, current, sent));
                 break;
             }
         }
@@ -444,7 +444,7 @@ fn update_records(
     let applied = apply_patches(model, path, &well_formed, &writer, reading);
     // Step 7 (LIM-1..3) on the state the request would produce.
     if over_limits(&applied.identity, &path.dataset_name, reading) {
-        violations.push(Violation::of(ErrorKind::LimitExceeded));
+        violations.push(BadInput::of(ErrorKind::LimitExceeded));
     }
     if !violations.is_empty() {
         return error_outcomes(&violations);
@@ -465,7 +465,7 @@ fn update_records(
 fn check_patches(
     patches: &[RecordPatch],
     reading: Reading,
-    violations: &mut Vec<Violation>,
+    violations: &mut Vec<BadInput>,
 ) -> Option<Vec<Patch>> {
     let mut parsed = Some(Vec::new());
     for patch in patches {
@@ -474,17 +474,17 @@ fn check_patches(
             .as_deref()
             .and_then(|op| Operation::try_from(op).ok());
         if op.is_none() {
-            violations.push(Violation::validation());
+            violations.push(BadInput::validation());
         }
         let key = patch
             .key
             .as_deref()
             .filter(|key| RecordKey::check(key).is_ok());
         if key.is_none() {
-            violations.push(Violation::validation());
+            violations.push(BadInput::validation());
         }
         if patch.sync_count.is_none() {
-            violations.push(Violation::validation());
+            violations.push(BadInput::validation());
         }
         // UR-10: replace needs a Value; a remove's Value is ignored.
         let value_ok = op != Some(Operation::Replace)
@@ -493,14 +493,14 @@ fn check_patches(
                 .as_deref()
                 .is_some_and(|v| validate_record_value(v).is_ok());
         if !value_ok {
-            violations.push(Violation::validation());
+            violations.push(BadInput::validation());
         }
         // A remove's Value is ignored (reference), or refused (AMB-X-REMOVE-VALUE).
         if op == Some(Operation::Remove)
             && patch.value.is_some()
             && reading == Some(Ambiguity::RemoveValue)
         {
-            violations.push(Violation::any_400());
+            violations.push(BadInput::any_400());
         }
         match (op, key, patch.sync_count, value_ok, parsed.as_mut()) {
             (Some(op), Some(key), Some(_), true, Some(list)) => list.push(Patch {
@@ -631,12 +631,12 @@ fn page_size(max_results: Option<i32>, default: i32) -> usize {
 fn max_results_read(
     max_results: Option<i32>,
     reading: Reading,
-    violations: &mut Vec<Violation>,
+    violations: &mut Vec<BadInput>,
 ) -> Option<i32> {
     match max_results {
         Some(m) if m < 1 && reading == Some(Ambiguity::MaxResults) => None,
         Some(m) if m < 1 => {
-            violations.push(Violation::parameter_or_validation());
+            violations.push(BadInput::parameter_or_validation());
             None
         }
         other => other,
@@ -645,13 +645,9 @@ fn max_results_read(
 
 /// A never-issued `nextToken` is refused (reference) or ignored: the first page
 /// (AMB-X-NEXT-TOKEN).
-fn check_next_token(
-    next_token: Option<&String>,
-    reading: Reading,
-    violations: &mut Vec<Violation>,
-) {
+fn check_next_token(next_token: Option<&String>, reading: Reading, violations: &mut Vec<BadInput>) {
     if next_token.is_some() && reading != Some(Ambiguity::NextToken) {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
+        violations.push(BadInput::of(ErrorKind::InvalidParameter));
     }
 }
 
@@ -669,14 +665,14 @@ fn list_records(
     let last_sync_count = match request.last_sync_count {
         Some(n) if n < 0 && reading == Some(Ambiguity::NegativeLastSyncCount) => 0,
         Some(n) if n < 0 => {
-            violations.push(Violation::parameter_or_validation());
+            violations.push(BadInput::parameter_or_validation());
             0
         }
         other => other.unwrap_or(0),
     };
     check_next_token(request.next_token.as_ref(), reading, &mut violations);
     if list_token_rejected(token, path, now, reading) {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
+        violations.push(BadInput::of(ErrorKind::InvalidParameter));
     }
     let dataset = model.dataset(path);
     let live = dataset.and_then(|d| d.live.as_ref());
@@ -688,13 +684,13 @@ fn list_records(
     // LR-3, only on an existing dataset, and never for a count from before a delete (DS-4:
     // a restarted counter may be below it).
     if live.is_some_and(|l| last_sync_count > l.sync_count) && !predates_delete {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
+        violations.push(BadInput::of(ErrorKind::InvalidParameter));
     }
     // LR-2 on a dataset never written: 200 empty (reference), or LR-3's 400
     // (AMB-X-BEYOND-ON-MISSING).
     let never_written = dataset.is_none_or(|d| live.is_none() && d.deleted_max_count.is_none());
     if never_written && last_sync_count > 0 && reading == Some(Ambiguity::BeyondOnMissing) {
-        violations.push(Violation::of(ErrorKind::InvalidParameter));
+        violations.push(BadInput::of(ErrorKind::InvalidParameter));
     }
     if !violations.is_empty() {
         return error_outcomes(&violations);
@@ -789,7 +785,7 @@ fn describe_dataset(model: &Model, path: &DatasetPath, reading: Reading) -> Vec<
     check_dataset_labels(path, reading, &mut violations);
     let live = model.dataset(path).and_then(|d| d.live.as_ref());
     if live.is_none() {
-        violations.push(Violation::of(ErrorKind::ResourceNotFound));
+        violations.push(BadInput::of(ErrorKind::ResourceNotFound));
     }
     match live {
         Some(live) if violations.is_empty() => vec![success(
@@ -807,7 +803,7 @@ fn delete_dataset(model: &Model, path: &DatasetPath, reading: Reading) -> Vec<Ou
     check_dataset_labels(path, reading, &mut violations);
     let live = model.dataset(path).and_then(|d| d.live.as_ref());
     if live.is_none() {
-        violations.push(Violation::of(ErrorKind::ResourceNotFound));
+        violations.push(BadInput::of(ErrorKind::ResourceNotFound));
     }
     let Some(live) = live.filter(|_| violations.is_empty()) else {
         return error_outcomes(&violations);
@@ -881,7 +877,7 @@ fn describe_identity_usage(model: &Model, path: &IdentityPath, reading: Reading)
         Some(identity) => Some(identity),
         None if reading == Some(Ambiguity::UnknownIdentity) => Some(&zeros),
         None => {
-            violations.push(Violation::of(ErrorKind::ResourceNotFound));
+            violations.push(BadInput::of(ErrorKind::ResourceNotFound));
             None
         }
     };

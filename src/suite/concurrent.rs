@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::linear::{self, Linearizability, Operation, SearchBudget};
+use super::linear::{self, HistoryOp, Linearizability, SearchBudget};
 use super::session::{Clock, Namer, dataset_of, observed};
 use super::token_book::{TokenBook, TokenChoice};
 use super::verdict::Verdict;
@@ -56,7 +56,7 @@ pub struct ConcurrentPlan {
 
 /// A violation, minimised, as reports show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Violation {
+pub struct NotLinearizable {
     pub devices: usize,
     pub operations: usize,
     pub timeline: String,
@@ -84,7 +84,7 @@ pub struct ConcurrentReport {
     pub indeterminate: u64,
     pub elapsed_ms: f64,
     pub check_ms: f64,
-    pub violation: Option<Violation>,
+    pub violation: Option<NotLinearizable>,
     pub first_failure_ms: Option<f64>,
 }
 
@@ -100,7 +100,7 @@ struct Device {
 
 struct Recorder {
     started: Instant,
-    ops: Mutex<Vec<Operation>>,
+    ops: Mutex<Vec<HistoryOp>>,
 }
 
 /// The answer as the history records it; `None` when the operation may or may not have taken
@@ -221,7 +221,7 @@ async fn device_run(
             .as_ref()
             .map(|_| rec.started.elapsed().as_nanos() as u64);
         let indeterminate = observed.is_none();
-        rec.ops.lock().await.push(Operation {
+        rec.ops.lock().await.push(HistoryOp {
             lane: d.lane,
             device: d.index,
             call,
@@ -244,7 +244,7 @@ pub async fn run_round(
     devices: usize,
     ops_per_device: usize,
     lane_base: u32,
-) -> Vec<Operation> {
+) -> Vec<HistoryOp> {
     let mut namer = Namer::new(plan.run_id, 50_000 + lane_base);
     let identity = namer.identity();
     let path = dataset_of(&identity, "shared");
@@ -296,15 +296,15 @@ enum RoundCheck {
     /// Some part ran out of search budget, and no part is a violation.
     Unknown,
     /// The first part that is not linearizable, and its stuck operations (indices into it).
-    Violation(Vec<Operation>, Vec<usize>),
+    Violation(Vec<HistoryOp>, Vec<usize>),
 }
 
-fn check_round(ops: &[Operation], budget: &SearchBudget) -> RoundCheck {
+fn check_round(ops: &[HistoryOp], budget: &SearchBudget) -> RoundCheck {
     let mut unknown = false;
     for part in linear::check_history(ops, budget) {
         match part.verdict {
             Linearizability::Violation { stuck, .. } => {
-                let sub: Vec<Operation> = part.ops.iter().map(|&i| ops[i].clone()).collect();
+                let sub: Vec<HistoryOp> = part.ops.iter().map(|&i| ops[i].clone()).collect();
                 let stuck_local: Vec<usize> = stuck
                     .iter()
                     .filter_map(|s| part.ops.iter().position(|i| i == s))
@@ -346,7 +346,7 @@ fn phase_detail(plan: &ConcurrentPlan, rounds_run: usize, unknown_rounds: usize)
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-fn history_json(ops: &[Operation]) -> serde_json::Value {
+fn history_json(ops: &[HistoryOp]) -> serde_json::Value {
     serde_json::Value::Array(
         ops.iter()
             .map(|o| {
@@ -371,7 +371,7 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
     let mut conflicts = 0u64;
     let mut indeterminate = 0u64;
     let mut check_ms = 0.0;
-    let mut found: Option<(Vec<Operation>, Vec<usize>)> = None;
+    let mut found: Option<(Vec<HistoryOp>, Vec<usize>)> = None;
     let mut first_failure_ms = None;
     let mut rounds_run = 0;
     let mut unknown_rounds = 0;
@@ -474,7 +474,7 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
         let mut devices: Vec<u32> = ops.iter().map(|o| o.device).collect();
         devices.sort_unstable();
         devices.dedup();
-        Violation {
+        NotLinearizable {
             devices: devices.len(),
             operations: ops.len(),
             timeline: linear::timeline(&ops, &stuck, 100),

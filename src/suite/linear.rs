@@ -36,7 +36,7 @@ use crate::spec::{DatasetPath, Timestamp};
 
 /// One operation of a concurrent history.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Operation {
+pub struct HistoryOp {
     /// Sequential thread of control: operations of one lane never overlap.
     pub lane: u32,
     /// The device that issued it, for reports.
@@ -53,7 +53,7 @@ pub struct Operation {
 }
 
 /// The dataset an operation touches; the checker splits histories by it.
-pub fn dataset_of(call: &Call) -> Option<&DatasetPath> {
+pub fn touched_dataset(call: &Call) -> Option<&DatasetPath> {
     match call {
         Call::UpdateRecords { request, .. } => Some(&request.path),
         Call::ListRecords { request, .. } => Some(&request.path),
@@ -151,7 +151,7 @@ fn reads(call: &Call) -> bool {
 
 /// Whether an operation changes nothing in any state where its answer is allowed: the model's
 /// reads, and every refusal (UR-3, ERR-3).
-fn inert(op: &Operation) -> bool {
+fn inert(op: &HistoryOp) -> bool {
     match &op.observed {
         None => false,
         Some(Observed::Error { .. }) => true,
@@ -161,7 +161,7 @@ fn inert(op: &Operation) -> bool {
 
 /// Checks `ops` (all on one dataset, or independent of dataset boundaries) from `initial`,
 /// within `budget`.
-pub fn check(initial: &Model, ops: &[Operation], budget: &SearchBudget) -> Linearizability {
+pub fn check(initial: &Model, ops: &[HistoryOp], budget: &SearchBudget) -> Linearizability {
     let deadline = budget.time_max.map(|t| Instant::now() + t);
     Search::new(initial, ops).run(budget, deadline)
 }
@@ -249,7 +249,7 @@ struct Node {
 
 /// One search over one part of a history.
 struct Search<'a> {
-    ops: &'a [Operation],
+    ops: &'a [HistoryOp],
     /// Each lane's operations in invocation order.
     lanes: Vec<Vec<usize>>,
     lane_of: Vec<usize>,
@@ -262,10 +262,10 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    fn new(initial: &Model, ops: &'a [Operation]) -> Search<'a> {
+    fn new(initial: &Model, ops: &'a [HistoryOp]) -> Search<'a> {
         // A read without an answer constrains nothing: it changes no state whenever it takes
         // effect, and without a completion time it bounds no other operation.
-        let relevant = |op: &Operation| op.observed.is_some() || !reads(&op.call);
+        let relevant = |op: &HistoryOp| op.observed.is_some() || !reads(&op.call);
         let mut lane_ids: Vec<u32> = ops.iter().filter(|o| relevant(o)).map(|o| o.lane).collect();
         lane_ids.sort_unstable();
         lane_ids.dedup();
@@ -487,18 +487,18 @@ pub struct PartResult {
 /// Splits `ops` by dataset and checks each part from an empty endpoint, the parts spread over
 /// the machine's cores; each part has the budget's configurations and states, and all share
 /// its time.
-pub fn check_history(ops: &[Operation], budget: &SearchBudget) -> Vec<PartResult> {
+pub fn check_history(ops: &[HistoryOp], budget: &SearchBudget) -> Vec<PartResult> {
     let deadline = budget.time_max.map(|t| Instant::now() + t);
     let mut parts: BTreeMap<Option<DatasetPath>, Vec<usize>> = BTreeMap::new();
     for (i, op) in ops.iter().enumerate() {
         parts
-            .entry(dataset_of(&op.call).cloned())
+            .entry(touched_dataset(&op.call).cloned())
             .or_default()
             .push(i);
     }
     let parts: Vec<(Option<DatasetPath>, Vec<usize>)> = parts.into_iter().collect();
     let check_part = |(dataset, indices): &(Option<DatasetPath>, Vec<usize>)| {
-        let part: Vec<Operation> = indices.iter().map(|&i| ops[i].clone()).collect();
+        let part: Vec<HistoryOp> = indices.iter().map(|&i| ops[i].clone()).collect();
         let verdict = Search::new(&Model::new(), &part)
             .run(budget, deadline)
             .renumbered(indices);
@@ -531,7 +531,7 @@ pub fn check_history(ops: &[Operation], budget: &SearchBudget) -> Vec<PartResult
 }
 
 /// A short label of an operation for timelines.
-pub fn label(op: &Operation) -> String {
+pub fn label(op: &HistoryOp) -> String {
     let outcome = match &op.observed {
         None => "?".to_owned(),
         Some(Observed::Error { status, .. }) => status.to_string(),
@@ -581,7 +581,7 @@ pub fn label(op: &Operation) -> String {
 
 /// A text timeline, one row per device, with operations as bars from invocation to completion
 /// (`~` for indeterminate ones) and the operations that cannot be ordered marked `!`.
-pub fn timeline(ops: &[Operation], stuck: &[usize], width: usize) -> String {
+pub fn timeline(ops: &[HistoryOp], stuck: &[usize], width: usize) -> String {
     let width = width.max(20);
     let start = ops.iter().map(|o| o.invoke_ns).min().unwrap_or(0);
     let end = ops
@@ -649,7 +649,7 @@ pub fn timeline(ops: &[Operation], stuck: &[usize], width: usize) -> String {
 /// The history in the event-list form external checkers and visualisers read (Knossos/Jepsen
 /// EDN): an `:invoke` and an `:ok`/`:fail`/`:info` event per operation, in time order. Values
 /// are JSON strings of the request and the answer.
-pub fn to_edn(ops: &[Operation]) -> String {
+pub fn to_edn(ops: &[HistoryOp]) -> String {
     let mut events: Vec<(u64, u8, String)> = Vec::new();
     let edn_str = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     for op in ops {
@@ -723,7 +723,7 @@ mod tests {
         time_max: None,
     };
 
-    fn checked(ops: &[Operation]) -> Linearizability {
+    fn checked(ops: &[HistoryOp]) -> Linearizability {
         check(&Model::new(), ops, &UNTIMED)
     }
 
@@ -746,7 +746,7 @@ mod tests {
         count: i64,
         answer: Option<Result<i64, ()>>,
         t: (u64, Option<u64>),
-    ) -> Operation {
+    ) -> HistoryOp {
         let request = UpdateRecordsRequest {
             path: path(),
             client_context: None,
@@ -782,7 +782,7 @@ mod tests {
                 )),
             },
         });
-        Operation {
+        HistoryOp {
             lane,
             device: lane,
             call: Call::UpdateRecords {
@@ -800,7 +800,7 @@ mod tests {
         }
     }
 
-    fn read(lane: u32, records: Vec<(&str, &str, i64)>, count: i64, t: (u64, u64)) -> Operation {
+    fn read(lane: u32, records: Vec<(&str, &str, i64)>, count: i64, t: (u64, u64)) -> HistoryOp {
         let response = ListRecordsResponse {
             records: Some(
                 records
@@ -824,7 +824,7 @@ mod tests {
             dataset_deleted_after_requested_sync_count: Some(false),
             sync_session_token: Some("t".into()),
         };
-        Operation {
+        HistoryOp {
             lane,
             device: lane,
             call: Call::ListRecords {
@@ -964,7 +964,7 @@ mod tests {
 
     /// One write, one conflict and `n` reads on lanes 2.., all overlapping: half the reads saw
     /// the dataset before the write, half after.
-    fn crowd(n: u64, second_writer: Option<Result<i64, ()>>) -> Vec<Operation> {
+    fn crowd(n: u64, second_writer: Option<Result<i64, ()>>) -> Vec<HistoryOp> {
         let mut ops = vec![
             write(0, "k", "a", 0, Some(Ok(1)), (0, Some(100))),
             write(1, "k", "b", 0, second_writer, (1, Some(99))),
@@ -1008,8 +1008,8 @@ mod tests {
 
     /// Twelve writes that timed out, to different keys, and a read of a value nobody wrote:
     /// refuting it means trying every subset of the writes in every order.
-    fn pathological() -> Vec<Operation> {
-        let mut ops: Vec<Operation> = (0..12u32)
+    fn pathological() -> Vec<HistoryOp> {
+        let mut ops: Vec<HistoryOp> = (0..12u32)
             .map(|lane| {
                 write(
                     lane,
