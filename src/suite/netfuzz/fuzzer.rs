@@ -9,33 +9,34 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-use super::mutations::Malformed;
+use super::mutations::{Malformed, Mutator};
 use super::oracle::{Allowed, FuzzOracle, judge};
+use super::patches::patches;
 use super::shrink::{sendable, shrink_candidates};
 use super::{
-    DATASET_NAMES, EPOCH_ITERATIONS, FINDINGS_MAX, Finding, KEYS, NetFuzzError, NetFuzzOptions,
+    DATASET_NAMES, EPOCH_ITERATIONS, FINDINGS_MAX, Finding, NetFuzzError, NetFuzzOptions,
     NetFuzzReport, Progress, SHRINK_BUDGET, SavedRequest, describe_answer,
 };
 use crate::client::{Endpoint, Exchange, RawRequest, RawResponse, Trouble};
 use crate::model::Call;
 use crate::spec::{
     DatasetPath, DescribeDatasetRequest, DescribeIdentityUsageRequest, IdentityPath,
-    ListDatasetsRequest, ListRecordsRequest, RecordPatch,
+    ListDatasetsRequest, ListRecordsRequest,
 };
-use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of, remove, replace};
+use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of};
 use crate::suite::verdict::{Step, StepVerdict, Stop};
 
 /// The fuzzer's state across iterations.
-pub(super) struct Fuzzer<'a> {
-    pub(super) endpoint: &'a Endpoint,
-    pub(super) clock: Clock,
-    pub(super) rng: StdRng,
+struct Fuzzer<'a> {
+    endpoint: &'a Endpoint,
+    clock: Clock,
+    rng: StdRng,
     run_id: u32,
     epoch: u32,
-    pub(super) session: Session,
+    session: Session,
     identities: Vec<IdentityPath>,
     steps_counted: usize,
-    pub(super) report: NetFuzzReport,
+    report: NetFuzzReport,
     /// (oracle ID, mutation) → where its first occurrence was filed.
     seen: BTreeMap<(&'static str, String), Filed>,
 }
@@ -117,7 +118,7 @@ impl Fuzzer<'_> {
             .collect()
     }
 
-    pub(super) fn pick_dataset(&mut self) -> DatasetPath {
+    fn pick_dataset(&mut self) -> DatasetPath {
         let datasets = self.datasets();
         datasets[self.rng.random_range(0..datasets.len())].clone()
     }
@@ -170,50 +171,16 @@ impl Fuzzer<'_> {
         self.steps_counted = 0;
     }
 
-    fn value(&mut self) -> String {
-        match self.rng.random_range(0..6) {
-            0 => String::new(),
-            1 => "v".to_owned(),
-            2 => self.rng.random_range(0..100_000).to_string(),
-            3 => "ünïcödé 😀".to_owned(),
-            4 => "x".repeat(self.rng.random_range(100..3000)),
-            _ => format!("{{\"level\":{}}}", self.rng.random_range(0..50)),
-        }
-    }
-
-    fn key(&mut self) -> String {
-        (*KEYS.choose(&mut self.rng).unwrap_or(&"a")).to_owned()
-    }
-
-    /// Patches at the model's current counts (sometimes stale, to provoke a 409).
-    pub(super) fn patches(&mut self, path: &DatasetPath) -> Vec<RecordPatch> {
-        let n = self.rng.random_range(1..=3);
-        let mut keys: Vec<String> = (0..n).map(|_| self.key()).collect();
-        keys.sort();
-        keys.dedup();
-        keys.into_iter()
-            .map(|key| {
-                let mut count = self.session.count_of(path, &key);
-                if self.rng.random_bool(0.1) {
-                    count += if count > 0 && self.rng.random_bool(0.5) {
-                        -1
-                    } else {
-                        1
-                    };
-                }
-                if self.rng.random_bool(0.25) {
-                    remove(&key, count)
-                } else {
-                    let value = self.value();
-                    let mut patch = replace(&key, &value, count);
-                    if self.rng.random_bool(0.3) {
-                        patch.device_last_modified_date =
-                            Some(1_700_000_000.0 + f64::from(self.rng.random_range(0..1000u32)));
-                    }
-                    patch
-                }
-            })
-            .collect()
+    /// One malformed request, aimed at a dataset of the run.
+    async fn malformed(&mut self) -> Result<Malformed, Stop> {
+        let path = self.pick_dataset();
+        let mut mutator = Mutator {
+            rng: &mut self.rng,
+            session: &mut self.session,
+            clock: &self.clock,
+            valid_calls: &mut self.report.valid_calls,
+        };
+        mutator.malformed(path).await
     }
 
     /// One call of valid traffic through the session (judged by the model).
@@ -222,7 +189,7 @@ impl Fuzzer<'_> {
         let path = self.pick_dataset();
         match self.rng.random_range(0..20) {
             0..=8 => {
-                let patches = self.patches(&path);
+                let patches = patches(&mut self.rng, &self.session, &path);
                 let device = ["LGE-Nexus5", "iPhone14,2", "cogsync-netfuzz"]
                     .choose(&mut self.rng)
                     .copied();
@@ -251,7 +218,7 @@ impl Fuzzer<'_> {
             13 => {
                 let other = self.pick_dataset();
                 if other != path && self.session.has_token(&other) {
-                    let patches = self.patches(&path);
+                    let patches = patches(&mut self.rng, &self.session, &path);
                     self.session
                         .update_with(&path, None, Some(patches), TokenChoice::From(other))
                         .await?;

@@ -17,12 +17,15 @@
 //! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
 //! same failure persists) and carried in the report with a curl reproduction.
 //!
-//! Rooms: `mutations` builds the malformed requests, `oracle` judges answers, `shrink` makes
-//! findings small, `fuzzer` runs the loop.
+//! Rooms: `patches` draws valid record patches, `mutations` builds the malformed requests from
+//! what a `Mutator` lends it (never from the loop itself), `oracle` judges
+//! answers, `shrink` makes findings small, `fuzzer` runs the loop; imports go one way, towards
+//! `patches`.
 
 mod fuzzer;
 mod mutations;
 mod oracle;
+mod patches;
 mod shrink;
 
 use std::fmt::Write as _;
