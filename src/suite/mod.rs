@@ -7,6 +7,7 @@ pub mod machine;
 pub mod netfuzz;
 pub mod pacer;
 pub mod partition;
+pub mod refusal;
 pub mod run;
 pub mod session;
 pub mod verdict;

@@ -1,6 +1,6 @@
 //! The run loop: valid traffic through a [`Session`] (judged by the model), interleaved with
-//! malformed requests judged by [`judge`]; broken oracles are filed as findings (MUST, or any
-//! level in a strict run, shrunk first) or as NON-STRICT notes.
+//! malformed requests judged by the refusal oracle ([`judge`]); broken oracles are filed as
+//! findings (MUST, or any level in a strict run, shrunk first) or as NON-STRICT notes.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -10,7 +10,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use super::mutations::{Malformed, Mutator};
-use super::oracle::{Allowed, FuzzOracle, judge};
+use super::oracle::FuzzOracle;
 use super::patches::patches;
 use super::shrink::{sendable, shrink_candidates};
 use super::{
@@ -23,6 +23,7 @@ use crate::spec::{
     DatasetPath, DescribeDatasetRequest, DescribeIdentityUsageRequest, IdentityPath,
     ListDatasetsRequest, ListRecordsRequest,
 };
+use crate::suite::refusal::{RawRule, judge};
 use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of};
 use crate::suite::verdict::{Step, StepVerdict, Stop};
 
@@ -61,7 +62,7 @@ struct Evidence {
     steps: Vec<Step>,
     /// What the spec allows for `request`, to judge shrunk variants; `None` for valid traffic,
     /// whose shrunk variants must still fail on the server's side.
-    allows: Option<Allowed>,
+    allows: Option<RawRule<'static>>,
 }
 
 fn new_session(endpoint: &Endpoint, clock: &Clock, run_id: u32, epoch: u32) -> Session {
@@ -274,7 +275,7 @@ impl Fuzzer<'_> {
         &mut self,
         request: RawRequest,
         oracle: FuzzOracle,
-        allows: Option<Allowed>,
+        allows: Option<RawRule<'static>>,
     ) -> RawRequest {
         let mut current = request;
         let mut budget = SHRINK_BUDGET;
@@ -289,7 +290,8 @@ impl Fuzzer<'_> {
                 budget -= 1;
                 let result = self.send(&candidate).await;
                 let same = match allows {
-                    Some(allowed) => judge(allowed, &result).is_some_and(|b| b.oracle == oracle),
+                    Some(rule) => judge(&rule, &result)
+                        .is_some_and(|d| FuzzOracle::Refusal(d.oracle) == oracle),
                     None => server_side_failure(&result),
                 };
                 if same {
@@ -439,18 +441,19 @@ impl Fuzzer<'_> {
             dataset,
             allows,
         } = made;
-        if let Some(broken) = judge(allows, &result) {
-            let must = broken.oracle.level().binds();
+        if let Some(departure) = judge(&allows, &result) {
+            let oracle = FuzzOracle::Refusal(departure.oracle);
+            let must = oracle.level().binds();
             let evidence = Evidence {
                 mutation: label.clone(),
-                detail: broken.detail,
+                detail: departure.detail,
                 body_bytes_original: request.body.len(),
                 request: request.clone(),
                 answer: answer.clone(),
                 steps: Vec::new(),
                 allows: Some(allows),
             };
-            self.file(broken.oracle, evidence).await;
+            self.file(oracle, evidence).await;
             if must {
                 // The endpoint may now hold data the model does not know of.
                 self.next_epoch().await;

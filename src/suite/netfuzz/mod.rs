@@ -17,10 +17,10 @@
 //! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
 //! same failure persists) and carried in the report with a curl reproduction.
 //!
-//! Rooms: `patches` draws valid record patches, `mutations` builds the malformed requests from
-//! what a `Mutator` lends it (never from the loop itself), `oracle` judges
-//! answers, `shrink` makes findings small, `fuzzer` runs the loop; imports go one way, towards
-//! `patches`.
+//! Rooms: `patches` draws valid record patches; `mutations` builds the malformed requests from
+//! what a `Mutator` lends it (never from the loop itself), each with the `suite::refusal` rule
+//! that judges its answer (the same oracle the named cases use); `oracle` names what the fuzzer
+//! files findings under; `shrink` makes findings small; `fuzzer` runs the loop.
 
 mod fuzzer;
 mod mutations;

@@ -1,5 +1,5 @@
 //! Malformed requests: each breaks at least one rule of the specification and says what the
-//! specification allows as its answer ([`Allowed`]).
+//! specification allows as its answer (a [`RawRule`] of the refusal oracle).
 //!
 //! Where a mutation alone might be acceptable to some server (extra members, duplicate members,
 //! odd content types, deep nesting in an unknown member), it also carries a garbage session
@@ -12,15 +12,15 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use serde_json::{Map, Value, json};
 
-use super::oracle::Allowed;
 use super::patches::patches;
 use crate::client::{RawRequest, encode_label, to_raw};
-use crate::model::{Call, TokenClaim};
+use crate::model::{Ambiguity, Call, TokenClaim};
 use crate::spec::{
     CONTENT_TYPE_AMZ_JSON, CONTENT_TYPE_JSON, DatasetPath, DescribeDatasetRequest, IdentityPath,
     ListDatasetsRequest, ListRecordsRequest, ROUTES, Request, Route, UpdateRecordsBody,
     UpdateRecordsRequest,
 };
+use crate::suite::refusal::RawRule;
 use crate::suite::session::{Clock, Session};
 use crate::suite::verdict::Stop;
 
@@ -37,7 +37,7 @@ pub(super) struct Malformed {
     pub label: String,
     pub request: RawRequest,
     pub dataset: Option<DatasetPath>,
-    pub allows: Allowed,
+    pub allows: RawRule<'static>,
 }
 
 impl Malformed {
@@ -47,7 +47,7 @@ impl Malformed {
             label,
             request,
             dataset,
-            allows: Allowed::MustRefuse,
+            allows: RawRule::MUST_REFUSE,
         }
     }
 }
@@ -275,7 +275,7 @@ impl Mutator<'_> {
                         label: format!("bad-percent:{param}"),
                         request: raw,
                         dataset: aim,
-                        allows: Allowed::RefuseOrIgnore("AMB-BAD-QUERY"),
+                        allows: RawRule::refuse_or_ignore(Ambiguity::BadQuery),
                     }
                 }
             }
@@ -311,7 +311,7 @@ impl Mutator<'_> {
                     },
                     request: update_request(&path, text.into_bytes(), Some(CONTENT_TYPE_AMZ_JSON)),
                     dataset: aim,
-                    allows: Allowed::MustRefuse,
+                    allows: RawRule::MUST_REFUSE,
                 }
             }
             8 => {
@@ -341,7 +341,7 @@ impl Mutator<'_> {
                         content_type,
                     ),
                     dataset: aim,
-                    allows: Allowed::MustRefuse,
+                    allows: RawRule::MUST_REFUSE,
                 }
             }
             9 => {
@@ -359,7 +359,7 @@ impl Mutator<'_> {
                     label: "duplicate-members+garbage-token".to_owned(),
                     request: update_request(&path, text.into_bytes(), Some(CONTENT_TYPE_AMZ_JSON)),
                     dataset: aim,
-                    allows: Allowed::MustRefuse,
+                    allows: RawRule::MUST_REFUSE,
                 }
             }
             10 => unknown_route(self.rng, &path),
@@ -498,7 +498,7 @@ impl Mutator<'_> {
                 label: format!("number:{label}"),
                 request: update_request(path, text.into_bytes(), Some(CONTENT_TYPE_AMZ_JSON)),
                 dataset: Some(path.clone()),
-                allows: Allowed::MustRefuse,
+                allows: RawRule::MUST_REFUSE,
             };
         }
         self.query_number(path)
@@ -511,19 +511,19 @@ impl Mutator<'_> {
     fn query_number(&mut self, path: &DatasetPath) -> Malformed {
         /// A value the typed request can carry, and the AMB- row that lets a server ignore it.
         enum Number {
-            MaxResults(i32, &'static str),
-            LastSyncCount(i64, Option<&'static str>),
+            MaxResults(i32, Ambiguity),
+            LastSyncCount(i64, Option<Ambiguity>),
             Unreadable(&'static str),
         }
         let mut choices = vec![
-            ("maxResults", Number::MaxResults(0, "AMB-MAX-RESULTS")),
-            ("maxResults", Number::MaxResults(-1, "AMB-MAX-RESULTS")),
+            ("maxResults", Number::MaxResults(0, Ambiguity::MaxResults)),
+            ("maxResults", Number::MaxResults(-1, Ambiguity::MaxResults)),
             ("maxResults", Number::Unreadable("2147483648")),
             ("maxResults", Number::Unreadable("1.5")),
             ("maxResults", Number::Unreadable("abc")),
             (
                 "lastSyncCount",
-                Number::LastSyncCount(-1, Some("AMB-NEGATIVE-LAST-SYNC-COUNT")),
+                Number::LastSyncCount(-1, Some(Ambiguity::NegativeLastSyncCount)),
             ),
             ("lastSyncCount", Number::Unreadable("1.5")),
             ("lastSyncCount", Number::Unreadable("abc")),
@@ -594,13 +594,13 @@ impl Mutator<'_> {
                     next_token: None,
                 }),
                 None,
-                Some("AMB-BAD-QUERY"),
+                Some(Ambiguity::BadQuery),
                 text.to_owned(),
             ),
             Number::Unreadable(text) => (
                 Request::ListRecords(records(None, None)),
                 None,
-                Some("AMB-BAD-QUERY"),
+                Some(Ambiguity::BadQuery),
                 text.to_owned(),
             ),
         };
@@ -610,8 +610,8 @@ impl Mutator<'_> {
         }
         let allows = match (&call, row) {
             (Some(call), row) => self.allowance(call, row),
-            (None, Some(row)) => Allowed::RefuseOrIgnore(row),
-            (None, None) => Allowed::MustRefuse,
+            (None, Some(row)) => RawRule::refuse_or_ignore(row),
+            (None, None) => RawRule::MUST_REFUSE,
         };
         Malformed {
             label: format!(
@@ -640,15 +640,15 @@ impl Mutator<'_> {
             label: "garbage-token:ListRecords".to_owned(),
             request: to_raw(&Request::ListRecords(request)),
             dataset: Some(path.clone()),
-            allows: self.allowance(&call, Some("AMB-LIST-TOKEN")),
+            allows: self.allowance(&call, Some(Ambiguity::ListToken)),
         }
     }
 
     /// What the spec allows for a request the model can express as `call` (see
-    /// [`Allowed::from_model`]).
-    fn allowance(&self, call: &Call, row: Option<&'static str>) -> Allowed {
+    /// [`RawRule::from_model`]).
+    fn allowance(&self, call: &Call, row: Option<Ambiguity>) -> RawRule<'static> {
         let expectation = self.session.model().expect(call, (self.clock)());
-        Allowed::from_model(&expectation, row)
+        RawRule::from_model(&expectation, row)
     }
 }
 
@@ -693,7 +693,7 @@ pub(super) fn other_operation(rng: &mut StdRng, path: &DatasetPath) -> Malformed
             body,
         },
         dataset: Some(path.clone()),
-        allows: Allowed::OtherOperation(route),
+        allows: RawRule::OTHER_OPERATION,
     }
 }
 
@@ -784,7 +784,7 @@ pub(super) fn unknown_route(rng: &mut StdRng, path: &DatasetPath) -> Malformed {
             body,
         },
         dataset: aims.then(|| path.clone()),
-        allows: Allowed::UnknownRoute,
+        allows: RawRule::UNKNOWN_ROUTE,
     }
 }
 
@@ -817,7 +817,7 @@ mod tests {
                 request.method,
                 request.path_and_query
             );
-            assert_eq!(made.allows, Allowed::UnknownRoute);
+            assert_eq!(made.allows, RawRule::UNKNOWN_ROUTE);
             labels.insert(made.label);
         }
         assert_eq!(labels.len(), 12, "{labels:?}");
@@ -847,7 +847,7 @@ mod tests {
                 "{}",
                 request.path_and_query
             );
-            assert!(matches!(made.allows, Allowed::OtherOperation(r) if Some(r) == route));
+            assert_eq!(made.allows, RawRule::OTHER_OPERATION);
             assert_eq!(request.body.is_empty(), request.method != "POST");
             seen.insert(made.label);
         }
