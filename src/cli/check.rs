@@ -298,7 +298,7 @@ pub enum NoTarget {
     /// request: a finding about the endpoint, not harness trouble.
     Finding {
         trouble: Trouble,
-        exchange: Exchange,
+        exchange: Box<Exchange>,
     },
 }
 
@@ -367,7 +367,10 @@ pub async fn target(args: &EndpointArgs) -> anyhow::Result<Result<Target, NoTarg
         Preflight::SpeaksTheApi => {}
         Preflight::Unreachable(trouble) if accepts_connections(&url, args.timeout).await => {
             // Connected, then no complete answer: the endpoint misbehaves.
-            return Ok(Err(NoTarget::Finding { trouble, exchange }));
+            return Ok(Err(NoTarget::Finding {
+                trouble,
+                exchange: Box::new(exchange),
+            }));
         }
         Preflight::Unreachable(trouble) => {
             // The innermost cause ("Connection refused (os error 111)"), not the whole chain.
@@ -923,7 +926,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             let url = exchange.url.clone();
             let base = args.endpoint.endpoint.clone().unwrap_or(url);
             let mut report = RunReport::new(&base, run_id, seed, args.strict, started_at);
-            let case = preflight_finding(&trouble, exchange);
+            let case = preflight_finding(&trouble, *exchange);
             println!(
                 "\n{} {} — {}",
                 painted(case.verdict, style.colour),

@@ -10,7 +10,7 @@ use clap::Args;
 use super::check::{EndpointArgs, NoTarget, Target, parse_duration, target, wall_clock};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::client::{Endpoint, EndpointOptions};
-use crate::report::transcript;
+use crate::report::{curl, transcript};
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
 
@@ -111,7 +111,7 @@ fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> a
         // `.finding.json`: not a file for `cogsync replay`; the curl script beside it resends
         // the request.
         let json_path = save(artifacts, &format!("{stem}.finding.json"), &json)?;
-        let curl = finding.curl(base_url);
+        let curl = curl::request_script(base_url, &finding.request.to_raw());
         let curl_path = save(artifacts, &format!("{stem}.finding.sh"), &curl)?;
         println!(
             "  request body {} bytes, shrunk to {}; saved {} and {}",

@@ -87,7 +87,7 @@ fn request_of(exchange: &Exchange, base_url: &str) -> RawRequest {
             })
             .cloned()
             .collect(),
-        body: exchange.request_body.clone().into_bytes(),
+        body: exchange.request_bytes(),
     }
 }
 

@@ -15,7 +15,7 @@
 //!
 //! Everything is decided by a seeded RNG, so a run is repeatable from its seed. Findings are
 //! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
-//! same failure persists) and carried in the report with a curl reproduction.
+//! same failure persists) and carried in the report, which renders them as curl (`report::curl`).
 //!
 //! Rooms: `patches` draws valid record patches; `mutations` builds the malformed requests from
 //! what a `Mutator` lends it (never from the loop itself), each with the `suite::refusal` rule
@@ -34,7 +34,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{RawRequest, RawResponse, Trouble};
+use crate::client::{RawRequest, RawResponse, Trouble, base64_unless_utf8};
 use crate::spec::Level;
 use crate::suite::verdict::Step;
 
@@ -91,18 +91,14 @@ pub struct SavedRequest {
 
 impl SavedRequest {
     pub fn from_raw(raw: &RawRequest) -> SavedRequest {
-        let (body, body_base64) = match std::str::from_utf8(&raw.body) {
-            Ok(text) => (Some(text.to_owned()), None),
-            Err(_) => (
-                None,
-                Some(base64::engine::general_purpose::STANDARD.encode(&raw.body)),
-            ),
-        };
+        let body_base64 = base64_unless_utf8(&raw.body);
         SavedRequest {
             method: raw.method.clone(),
             path_and_query: raw.path_and_query.clone(),
             headers: raw.headers.clone(),
-            body,
+            body: body_base64
+                .is_none()
+                .then(|| String::from_utf8_lossy(&raw.body).into_owned()),
             body_base64,
         }
     }
@@ -151,13 +147,6 @@ pub struct Finding {
     pub steps: Vec<Step>,
     /// How often the same oracle broke for the same mutation during the run.
     pub occurrences: u64,
-}
-
-impl Finding {
-    /// A shell script of the curl command that sends the shrunk request to `base_url`.
-    pub fn curl(&self, base_url: &str) -> String {
-        curl_command(base_url, &self.request.to_raw())
-    }
 }
 
 /// What a run did.
@@ -222,13 +211,6 @@ pub enum NetFuzzError {
     Harness(String),
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn describe_answer(result: &Result<RawResponse, Trouble>) -> String {
     match result {
         Err(trouble) => format!("(no answer: {trouble})"),
@@ -245,60 +227,6 @@ fn describe_answer(result: &Result<RawResponse, Trouble>) -> String {
                     .collect::<String>(),
             );
             out
-        }
-    }
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// A curl command sending `request` byte for byte (paths as is, no globbing).
-pub fn curl_command(base_url: &str, request: &RawRequest) -> String {
-    let url = format!(
-        "{}{}",
-        base_url.trim_end_matches('/'),
-        request.path_and_query
-    );
-    let mut cmd = format!(
-        "curl -sS -i -g --path-as-is -X {} {}",
-        shell_quote(&request.method),
-        shell_quote(&url)
-    );
-    let has_content_type = header(&request.headers, "content-type").is_some();
-    for (name, value) in &request.headers {
-        let _ = write!(
-            cmd,
-            " \\\n  -H {}",
-            shell_quote(&format!("{name}: {value}"))
-        );
-    }
-    if request.body.is_empty() {
-        return format!("#!/bin/sh\n{cmd}\n");
-    }
-    if !has_content_type {
-        // Otherwise curl adds a form content type of its own.
-        cmd.push_str(" \\\n  -H 'Content-Type:'");
-    }
-    match std::str::from_utf8(&request.body) {
-        Ok(text) if !text.contains('\0') => {
-            let _ = write!(cmd, " \\\n  --data-binary {}", shell_quote(text));
-            format!("#!/bin/sh\n{cmd}\n")
-        }
-        _ => {
-            let mut escaped = String::new();
-            for &b in &request.body {
-                match b {
-                    b'%' => escaped.push_str("%%"),
-                    b'\\' => escaped.push_str("\\\\"),
-                    b'\'' => escaped.push_str("\\047"),
-                    0x20..=0x7e => escaped.push(char::from(b)),
-                    _ => {
-                        let _ = write!(escaped, "\\{b:03o}");
-                    }
-                }
-            }
-            format!("#!/bin/sh\nprintf '{escaped}' | {cmd} \\\n  --data-binary @-\n")
         }
     }
 }
@@ -327,23 +255,6 @@ pub fn note_line(note: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn curl_commands_send_non_utf8_bodies_byte_for_byte() {
-        let request = RawRequest {
-            method: "POST".to_owned(),
-            path_and_query: "/p?q=1".to_owned(),
-            headers: vec![],
-            body: b"{\"a\":\"\xff'%\"}".to_vec(),
-        };
-        let script = curl_command("http://127.0.0.1:1", &request);
-        assert!(
-            script.contains(r#"printf '{"a":"\377\047%%"}'"#),
-            "{script}"
-        );
-        assert!(script.contains("--data-binary @-"), "{script}");
-        assert!(script.contains("-H 'Content-Type:'"), "{script}");
-    }
 
     #[test]
     fn saved_requests_keep_non_utf8_bodies() {
