@@ -14,17 +14,21 @@ use crate::report::{curl, transcript};
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
 
+/// How long a run goes when neither --duration nor --iterations is given.
+const DURATION_DEFAULT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
     #[command(flatten)]
     pub endpoint: EndpointArgs,
-    /// How long to fuzz (e.g. 30s, 5m).
-    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Duration,
+    /// How long to fuzz (e.g. 30s, 5m) [default: 60s, or no time bound with --iterations].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
     /// Seed of the run; printed first, so any run can be repeated.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Stop after this many iterations even if time is left (a bounded run for tests and CI).
+    /// Stop after this many iterations, even if time is left. With --seed, it repeats a run
+    /// exactly: the end of every run prints both.
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,
     /// Serve the embedded reference server with this injected fault (see `cogsync mutants`),
@@ -143,6 +147,28 @@ fn print_notes(report: &NetFuzzReport) {
     }
 }
 
+/// The command that repeats the run exactly: its seed and iteration count, and what chose the
+/// endpoint; the sequence digest of a repeat is the same.
+fn repeat_line(args: &FuzzArgs, report: &NetFuzzReport) -> String {
+    let mut line = format!(
+        "repeat exactly: cogsync fuzz --seed {} --iterations {}",
+        report.seed, report.iterations
+    );
+    for (flag, value) in [
+        ("--endpoint", &args.endpoint.endpoint),
+        ("--fault", &args.fault),
+        ("--variant", &args.variant),
+    ] {
+        if let Some(value) = value {
+            line.push_str(&format!(" {flag} {value}"));
+        }
+    }
+    if report.strict {
+        line.push_str(" --strict");
+    }
+    format!("{line} (sequence digest {})", report.sequence_digest)
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
@@ -152,7 +178,20 @@ fn indent(text: &str) -> String {
 
 pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
     let seed = args.seed.unwrap_or_else(rand::random);
-    println!("cogsync fuzz: seed {seed} (repeat with --seed {seed})");
+    // Without --duration, --iterations alone bounds the run, so that seed and count repeat it.
+    let duration = match (args.duration, args.iterations) {
+        (None, Some(_)) => None,
+        (duration, _) => Some(duration.unwrap_or(DURATION_DEFAULT)),
+    };
+    match (args.iterations, duration) {
+        (Some(n), None) => println!(
+            "cogsync fuzz: seed {seed}, {n} iterations (repeat with --seed {seed} --iterations {n})"
+        ),
+        _ => println!(
+            "cogsync fuzz: seed {seed} (repeat with --seed {seed} and the --iterations count \
+             printed at the end)"
+        ),
+    }
     let Ok(fault) = embedded_only::<Fault>("--fault", args.fault.as_deref(), &args.endpoint) else {
         return Ok(EXIT_USAGE);
     };
@@ -183,7 +222,7 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
     );
     let options = NetFuzzOptions {
         seed,
-        duration: args.duration,
+        duration,
         iterations_max: args.iterations,
         run_id,
         strict: args.strict,
@@ -226,6 +265,7 @@ pub async fn fuzz(args: FuzzArgs) -> anyhow::Result<u8> {
         report.skipped
     );
     println!("{}", report.summary_line());
+    println!("{}", repeat_line(&args, &report));
     if let Some(running) = target.embedded {
         running
             .shutdown()

@@ -8,6 +8,7 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use sha2::{Digest as _, Sha256};
 
 use super::mutations::{Malformed, Mutator};
 use super::oracle::FuzzOracle;
@@ -40,6 +41,8 @@ struct Fuzzer<'a> {
     report: NetFuzzReport,
     /// (oracle ID, mutation) → where its first occurrence was filed.
     seen: BTreeMap<(&'static str, String), Filed>,
+    /// What the run chose so far, for [`NetFuzzReport::sequence_digest`].
+    sequence: Sha256,
 }
 
 /// Where a broken oracle went: an index into `report.findings` or `report.notes`.
@@ -134,6 +137,10 @@ impl Fuzzer<'_> {
         let steps = self.session.steps();
         let fresh = &steps[self.steps_counted.min(steps.len())..];
         let new: usize = fresh.iter().map(|s| s.exchanges.len()).sum();
+        for step in fresh {
+            self.sequence.update(step.operation.as_bytes());
+            self.sequence.update([b'\n']);
+        }
         let base_url = self.endpoint.base_url();
         let non_strict: Vec<Evidence> = fresh
             .iter()
@@ -428,6 +435,8 @@ impl Fuzzer<'_> {
             }
             Err(Stop::Harness(h)) => return Err(NetFuzzError::Harness(h)),
         };
+        self.sequence.update(made.label.as_bytes());
+        self.sequence.update([b'\n']);
         if !sendable(self.endpoint, &made.request.path_and_query) {
             self.report.skipped += 1;
             return Ok(());
@@ -516,6 +525,7 @@ pub async fn run(
             strict: options.strict,
             iterations: 0,
             requests: 0,
+            sequence_digest: String::new(),
             malformed: 0,
             valid_calls: 0,
             skipped: 0,
@@ -525,10 +535,11 @@ pub async fn run(
             notes: Vec::new(),
         },
         seen: BTreeMap::new(),
+        sequence: Sha256::new(),
     };
     loop {
         let iterations = fuzzer.report.iterations;
-        if started.elapsed() >= options.duration
+        if options.duration.is_some_and(|d| started.elapsed() >= d)
             || options.iterations_max.is_some_and(|m| iterations >= m)
         {
             break;
@@ -560,6 +571,13 @@ pub async fn run(
         }
     }
     fuzzer.count_session_requests();
+    fuzzer.report.sequence_digest = fuzzer
+        .sequence
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     fuzzer.report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     fuzzer.session.clean_up().await;
     Ok(fuzzer.report)

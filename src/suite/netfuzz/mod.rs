@@ -13,7 +13,8 @@
 //! UNSTATED ones are NON-STRICT notes, findings only with `strict` (docs/spec.md, "Never fail a
 //! correct server").
 //!
-//! Everything is decided by a seeded RNG, so a run is repeatable from its seed. Findings are
+//! Everything is decided by a seeded RNG, so a run is repeated from its seed and iteration
+//! count (`sequence_digest` shows that it took the same path). Findings are
 //! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
 //! same failure persists) and carried in the report, which renders them as curl (`report::curl`).
 //!
@@ -66,9 +67,10 @@ const KEYS: [&str; 9] = [
 #[derive(Debug, Clone)]
 pub struct NetFuzzOptions {
     pub seed: u64,
-    /// Stop generating after this long.
-    pub duration: Duration,
-    /// Stop after this many iterations, whichever comes first (for bounded tests).
+    /// Stop generating after this long; `None`: only `iterations_max` stops the run.
+    pub duration: Option<Duration>,
+    /// Stop after this many iterations, whichever comes first. The seed and this count repeat
+    /// a run exactly (against an endpoint that answers the same way).
     pub iterations_max: Option<u64>,
     /// Names the identities of the run (`us-east-1:<run_id>-…`).
     pub run_id: u32,
@@ -158,6 +160,11 @@ pub struct NetFuzzReport {
     pub iterations: u64,
     /// HTTP requests sent, shrinking included.
     pub requests: u64,
+    /// A digest of what the run chose, in order: each malformed request's mutation and each
+    /// call of valid traffic. A repeat with the same seed and iteration count has the same one
+    /// (if the endpoint answers the same way); the run's identities differ by their run id.
+    #[serde(default)]
+    pub sequence_digest: String,
     pub malformed: u64,
     pub valid_calls: u64,
     /// Malformed requests that could not be expressed as a URL and were not sent.
