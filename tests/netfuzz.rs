@@ -170,3 +170,111 @@ fn no_allowed_variant_gives_a_finding() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Runs `cogsync fuzz` with `args`, its JSON report beside the artifacts; (stdout, report with
+/// the run id replaced by `RUNID`, so two runs' identities compare equal).
+fn fuzz_report(args: &[String], name: &str) -> (String, serde_json::Value) {
+    let dir = temp_dir(name);
+    let json = dir.with_extension("json");
+    let output = Command::new(env!("CARGO_BIN_EXE_cogsync"))
+        .args(args)
+        .arg("--artifacts")
+        .arg(&dir)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("run cogsync fuzz");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let run_id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("run id: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the run id is printed:\n{stdout}"))
+        .to_owned();
+    let text = std::fs::read_to_string(&json).expect("the JSON report is written");
+    let report = serde_json::from_str(&text.replace(&run_id, "RUNID")).expect("JSON");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&json);
+    (stdout, report)
+}
+
+/// What must be equal between a run and its repeat: every count, the sequence digest, and each
+/// finding with its shrunk request (bodies by length: they carry the endpoint's tokens).
+fn repeated_part(report: &serde_json::Value) -> serde_json::Value {
+    let findings: Vec<serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            serde_json::json!([
+                f["oracle_id"],
+                f["mutation"],
+                f["occurrences"],
+                f["body_bytes_original"],
+                f["body_bytes_shrunk"],
+                f["request"]["method"],
+                f["request"]["path_and_query"],
+                f["request"]["headers"],
+            ])
+        })
+        .collect();
+    serde_json::json!({
+        "counts": [
+            report["iterations"], report["requests"], report["malformed"],
+            report["valid_calls"], report["skipped"], report["non_strict"],
+        ],
+        "sequence_digest": report["sequence_digest"],
+        "findings": findings,
+    })
+}
+
+/// A run stopped by time prints its seed and iteration count; running that command again
+/// sends the same requests in the same order and finds the same findings, shrunk the same.
+#[test]
+fn a_run_repeats_exactly_from_the_seed_and_iteration_count_it_prints() {
+    let first: Vec<String> = [
+        "fuzz",
+        "--duration",
+        "3s",
+        "--seed",
+        "5",
+        "--fault",
+        "500-on-non-ascii-key",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let (out, report) = fuzz_report(&first, "repeat-first");
+    assert!(out.starts_with("cogsync fuzz: seed 5 "), "{out}");
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("repeat exactly: cogsync "))
+        .unwrap_or_else(|| panic!("the repeat command is printed:\n{out}"));
+    let (command, digest) = line.split_once(" (sequence digest ").expect("a digest");
+    assert_eq!(
+        command,
+        format!(
+            "fuzz --seed 5 --iterations {} --fault 500-on-non-ascii-key",
+            report["iterations"]
+        )
+    );
+    assert_eq!(
+        Some(digest.trim_end_matches(')')),
+        report["sequence_digest"].as_str()
+    );
+    assert!(
+        !report["findings"].as_array().expect("findings").is_empty(),
+        "the fault is found, so the findings compare something:\n{out}"
+    );
+
+    let again: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+    let (out_again, repeated) = fuzz_report(&again, "repeat-again");
+    assert_eq!(
+        repeated_part(&repeated),
+        repeated_part(&report),
+        "{out_again}"
+    );
+    assert!(
+        out_again.contains(line),
+        "the repeat prints the same line:\n{out_again}"
+    );
+}

@@ -13,21 +13,25 @@ use super::endpoint::{
 use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
-use crate::report::transcript;
+use crate::report::{curl, transcript};
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
+
+/// How long a run goes when neither --duration nor --iterations is given.
+const DURATION_DEFAULT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
     #[command(flatten)]
     pub endpoint: EndpointArgs,
-    /// How long to fuzz (e.g. 30s, 5m).
-    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Duration,
+    /// How long to fuzz (e.g. 30s, 5m) [default: 60s, or no time bound with --iterations].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
     /// Seed of the run; printed first, so any run can be repeated.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Stop after this many iterations even if time is left (a bounded run for tests and CI).
+    /// Stop after this many iterations, even if time is left. With --seed, it repeats a run
+    /// exactly: the end of every run prints both.
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,
     /// Serve the embedded reference server with this injected fault (see `cogsync mutants`),
@@ -114,7 +118,7 @@ fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> a
         // `.finding.json`: not a file for `cogsync replay`; the curl script beside it resends
         // the request.
         let json_path = save(artifacts, &format!("{stem}.finding.json"), &json)?;
-        let curl = finding.curl(base_url);
+        let curl = curl::request_script(base_url, &finding.request.to_raw());
         let curl_path = save(artifacts, &format!("{stem}.finding.sh"), &curl)?;
         println!(
             "  request body {} bytes, shrunk to {}; saved {} and {}",
@@ -146,6 +150,28 @@ fn print_notes(report: &NetFuzzReport) {
     }
 }
 
+/// The command that repeats the run exactly: its seed and iteration count, and what chose the
+/// endpoint; the sequence digest of a repeat is the same.
+fn repeat_line(args: &FuzzArgs, report: &NetFuzzReport) -> String {
+    let mut line = format!(
+        "repeat exactly: cogsync fuzz --seed {} --iterations {}",
+        report.seed, report.iterations
+    );
+    for (flag, value) in [
+        ("--endpoint", &args.endpoint.endpoint),
+        ("--fault", &args.fault),
+        ("--variant", &args.variant),
+    ] {
+        if let Some(value) = value {
+            line.push_str(&format!(" {flag} {value}"));
+        }
+    }
+    if report.strict {
+        line.push_str(" --strict");
+    }
+    format!("{line} (sequence digest {})", report.sequence_digest)
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
@@ -155,7 +181,20 @@ fn indent(text: &str) -> String {
 
 pub async fn fuzz(args: FuzzArgs) -> CliResult {
     let seed = args.seed.unwrap_or_else(rand::random);
-    println!("cogsync fuzz: seed {seed} (repeat with --seed {seed})");
+    // Without --duration, --iterations alone bounds the run, so that seed and count repeat it.
+    let duration = match (args.duration, args.iterations) {
+        (None, Some(_)) => None,
+        (duration, _) => Some(duration.unwrap_or(DURATION_DEFAULT)),
+    };
+    match (args.iterations, duration) {
+        (Some(n), None) => println!(
+            "cogsync fuzz: seed {seed}, {n} iterations (repeat with --seed {seed} --iterations {n})"
+        ),
+        _ => println!(
+            "cogsync fuzz: seed {seed} (repeat with --seed {seed} and the --iterations count \
+             printed at the end)"
+        ),
+    }
     let fault = embedded_only::<Fault>("--fault", args.fault.as_deref(), &args.endpoint)?;
     let variant = embedded_only::<Variant>("--variant", args.variant.as_deref(), &args.endpoint)?;
     let target = if fault.is_some() || variant.is_some() {
@@ -179,7 +218,7 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
     );
     let options = NetFuzzOptions {
         seed,
-        duration: args.duration,
+        duration,
         iterations_max: args.iterations,
         run_id,
         strict: args.strict,
@@ -224,6 +263,7 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
         report.skipped
     );
     println!("{}", report.summary_line());
+    println!("{}", repeat_line(&args, &report));
     if let Some(running) = target.embedded {
         running
             .shutdown()

@@ -12,6 +12,8 @@ pub use walk::{PAGES_PER_WALK_MAX, Paged, walk};
 
 use std::time::{Duration, Instant, SystemTime};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -76,7 +78,12 @@ pub struct Exchange {
     pub method: String,
     pub url: String,
     pub request_headers: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8), for people.
     pub request_body: String,
+    /// The body's exact bytes in base64 when they are not UTF-8 (`request_body` is lossy
+    /// then), so a curl script or replay can send what was sent; absent for UTF-8 bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body_base64: Option<String>,
     /// `None` when no response arrived (timeout, reset, refused).
     pub status: Option<u16>,
     pub response_headers: Vec<(String, String)>,
@@ -94,6 +101,7 @@ impl Exchange {
             url,
             request_headers: redact(headers),
             request_body: String::from_utf8_lossy(&request.body).into_owned(),
+            request_body_base64: base64_unless_utf8(&request.body),
             status: None,
             response_headers: Vec::new(),
             response_body: String::new(),
@@ -114,6 +122,21 @@ impl Exchange {
     pub fn response_header(&self, name: &str) -> Option<&str> {
         header(&self.response_headers, name)
     }
+
+    /// The request body byte for byte, as it was sent.
+    pub fn request_bytes(&self) -> Vec<u8> {
+        match &self.request_body_base64 {
+            Some(encoded) => BASE64.decode(encoded).unwrap_or_default(),
+            None => self.request_body.clone().into_bytes(),
+        }
+    }
+}
+
+/// Base64 of `bytes` when they are not UTF-8 text: what a report keeps beside the lossy text.
+pub fn base64_unless_utf8(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| BASE64.encode(bytes))
 }
 
 /// Why an exchange produced no usable answer: always a finding about the endpoint.
@@ -158,12 +181,6 @@ impl ErrorReply {
     /// The body's `message`, if the body is a JSON object with one.
     pub fn message(&self) -> Option<&str> {
         self.body.as_ref().and_then(|b| b.message.as_deref())
-    }
-
-    /// ERR-1: a 4xx whose header names a shape and whose JSON body carries a message, whatever
-    /// the shape (the one definition the cases, the fuzzer and the preflight share).
-    pub fn has_error_shape(&self) -> bool {
-        (400..500).contains(&self.status) && self.shape_name().is_some() && self.message().is_some()
     }
 }
 
@@ -383,6 +400,25 @@ impl Endpoint {
         &self.base
     }
 
+    /// The URL a request for `path_and_query` goes out with. The HTTP stack parses URLs by
+    /// the WHATWG rules (dot segments removed, some characters escaped), so this can differ
+    /// from the base URL followed by `path_and_query`; exchanges record this one, so what a
+    /// report shows and resends is what was sent. `None` when the URL does not parse.
+    pub fn url_as_sent(&self, path_and_query: &str) -> Option<String> {
+        let parsed = reqwest::Url::parse(&format!("{}{}", self.base, path_and_query)).ok()?;
+        // The base's scheme and authority as given; its path, if any, is in `parsed.path()`.
+        let authority_at = self.base.find("://").map_or(0, |i| i + 3);
+        let origin_len = self.base[authority_at..]
+            .find('/')
+            .map_or(self.base.len(), |i| authority_at + i);
+        let mut sent = format!("{}{}", &self.base[..origin_len], parsed.path());
+        if let Some(query) = parsed.query() {
+            sent.push('?');
+            sent.push_str(query);
+        }
+        Some(sent)
+    }
+
     /// Sends bytes as they are; the response body is capped and the exchange is timed out.
     pub async fn send_raw(&self, request: &RawRequest) -> (Result<RawResponse, Trouble>, Exchange) {
         let url = format!("{}{}", self.base, request.path_and_query);
@@ -400,7 +436,10 @@ impl Endpoint {
                 Err(e) => signing_failed = Some(e.to_string()),
             }
         }
-        let mut exchange = Exchange::of(request, url.clone(), &headers);
+        let sent = self
+            .url_as_sent(&request.path_and_query)
+            .unwrap_or_else(|| url.clone());
+        let mut exchange = Exchange::of(request, sent, &headers);
         let started = Instant::now();
         let timeout = self.options.timeout;
         if let Some(reason) = signing_failed {
@@ -614,6 +653,48 @@ mod tests {
             });
             assert!(matches!(reply, Reply::Broken(_)), "{body:?} is trouble");
         }
+    }
+
+    #[test]
+    fn the_url_as_sent_is_what_the_http_stack_makes_of_a_raw_path() {
+        let endpoint = |base| Endpoint::new(base, EndpointOptions::default()).expect("endpoint");
+        let plain = endpoint("http://127.0.0.1:9");
+        let kept = "/identitypools/us-east-1:a/identities/us-east-1%3a/datasets/a%2Fb%zz?q=[1]";
+        assert_eq!(
+            plain.url_as_sent(kept),
+            Some(format!("http://127.0.0.1:9{kept}"))
+        );
+        assert_eq!(
+            plain.url_as_sent("/identitypools/p/../x/./y"),
+            Some("http://127.0.0.1:9/identitypools/x/y".to_owned())
+        );
+        let prefixed = endpoint("http://127.0.0.1:9/stage/");
+        assert_eq!(
+            prefixed.url_as_sent("/identitypools/p?maxResults=1"),
+            Some("http://127.0.0.1:9/stage/identitypools/p?maxResults=1".to_owned())
+        );
+    }
+
+    #[test]
+    fn exchanges_keep_the_exact_bytes_of_a_body_that_is_not_utf8() {
+        let exchange = |body: &[u8]| Exchange {
+            method: "POST".to_owned(),
+            url: "http://127.0.0.1:9/".to_owned(),
+            request_headers: Vec::new(),
+            request_body: String::from_utf8_lossy(body).into_owned(),
+            request_body_base64: base64_unless_utf8(body),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: String::new(),
+            elapsed_ms: 0.0,
+        };
+        let binary = exchange(b"{\"a\":\"\xff\0\"}");
+        assert_eq!(binary.request_bytes(), b"{\"a\":\"\xff\0\"}");
+        let text = exchange("{\"a\":\"ü\"}".as_bytes());
+        assert_eq!(text.request_body_base64, None);
+        let json = serde_json::to_value(&text).expect("JSON");
+        assert!(json.get("request_body_base64").is_none(), "{json}");
+        assert_eq!(text.request_bytes(), "{\"a\":\"ü\"}".as_bytes());
     }
 
     #[test]

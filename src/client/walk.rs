@@ -131,6 +131,7 @@ mod tests {
                 url: request.path_and_query.clone(),
                 request_headers: request.headers.clone(),
                 request_body: String::new(),
+                request_body_base64: None,
                 status: result.as_ref().ok().map(|r| r.status),
                 response_headers: Vec::new(),
                 response_body: String::new(),

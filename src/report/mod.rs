@@ -9,6 +9,10 @@ pub mod human;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 
+pub mod curl;
+
+pub use curl::curl_script;
+
 use crate::suite::concurrent::ConcurrentReport;
 use crate::suite::machine::RandomReport;
 use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
@@ -346,49 +350,6 @@ pub fn transcript(steps: &[Step]) -> String {
     out
 }
 
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// A shell script of curl commands that sends the same requests again. Session tokens in it
-/// are the ones the endpoint issued during the run: they work only against that same server
-/// process, within their lifetime. `cogsync replay` reproduces a failure exactly.
-pub fn curl_script(steps: &[Step]) -> String {
-    let mut out = String::from(
-        "#!/bin/sh\n# Requests of a cogsync failure, in order. Tokens below were issued by the endpoint\n\
-         # during the run and are valid only against that same server, for a limited time;\n\
-         # `cogsync replay FILE.json` reproduces the failure from scratch.\nset -x\n",
-    );
-    for (i, step) in steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "\n# {}. {} — expected: {}",
-            i + 1,
-            step.operation,
-            one_line(&step.expected, 200)
-        );
-        for ex in &step.exchanges {
-            let _ = write!(out, "curl -sS -i -X {} {}", ex.method, shell_quote(&ex.url));
-            for (name, value) in &ex.request_headers {
-                let _ = write!(
-                    out,
-                    " \\\n  -H {}",
-                    shell_quote(&format!("{name}: {value}"))
-                );
-            }
-            if !ex.request_body.is_empty() {
-                let _ = write!(
-                    out,
-                    " \\\n  --data-binary {}",
-                    shell_quote(&ex.request_body)
-                );
-            }
-            out.push('\n');
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +364,7 @@ mod tests {
                     .to_owned(),
                 request_headers: vec![("content-type".to_owned(), "application/json".to_owned())],
                 request_body: r#"{"Key":"it's"}"#.to_owned(),
+                request_body_base64: None,
                 status: Some(200),
                 response_headers: vec![],
                 response_body: "{}".to_owned(),
@@ -426,15 +388,6 @@ mod tests {
         assert!(text.contains("  2. UpdateRecords [FAIL]"));
         assert!(text.contains(">>> first difference: status: expected 409, got 200"));
         assert!(text.contains("POST /identitypools/a%3Ab/identities/c%3Ad/datasets/x"));
-    }
-
-    #[test]
-    fn curl_scripts_quote_single_quotes() {
-        let script = curl_script(&[step(StepVerdict::Reference)]);
-        assert!(
-            script.contains(r#"--data-binary '{"Key":"it'\''s"}'"#),
-            "{script}"
-        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod machine;
 pub mod netfuzz;
 pub mod pacer;
 pub mod partition;
+pub mod refusal;
 pub mod run;
 pub mod session;
 pub mod token_book;

@@ -11,13 +11,14 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::refusal::{Allow, RawRule, judge};
 use super::token_book::TokenBook;
 pub use super::token_book::TokenChoice;
 use super::verdict::{Step, StepVerdict, Stop};
 use crate::client::{
     Endpoint, Exchange, RawRequest, Reply, Transport, Trouble, decode, to_raw, walk,
 };
-use crate::model::{Ambiguity, Call, Expected, Judgement, Model, Observed, TokenClaim};
+use crate::model::{Call, Expected, Judgement, Model, Observed, TokenClaim};
 use crate::spec::{
     DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListRecordsRequest, RecordPatch,
     Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest,
@@ -189,33 +190,8 @@ impl<T: Transport> Session<T> {
         rule: RawRule<'_>,
     ) -> Result<RawAnswer, Stop> {
         let (result, exchange) = self.endpoint.send(&request).await;
-        let mut expected = format!(
-            "{}{}",
-            if rule.kinds.is_empty() {
-                ""
-            } else {
-                "an error: "
-            },
-            rule.kinds
-                .iter()
-                .map(|k| format!("{} {}", k.status(), k.type_name()))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        );
-        match rule.other_refusal {
-            Allow::No => {}
-            Allow::Reference => expected.push_str(" or any 4xx with the error shape"),
-            Allow::NonStrict(row) => expected.push_str(&format!(
-                "; also allowed: any 4xx with the error shape [{row}]"
-            )),
-        }
-        match rule.accepted {
-            Allow::No => {}
-            Allow::Reference => expected.push_str(" or a 2xx JSON object"),
-            Allow::NonStrict(row) => expected.push_str(&format!(
-                "; also allowed: a 2xx JSON object, nothing changed [{row}]"
-            )),
-        }
+        let expected = rule.to_string();
+        let departure = judge(&rule, &result);
         let response = match result {
             Ok(r) => r,
             Err(trouble) => {
@@ -232,66 +208,10 @@ impl<T: Transport> Session<T> {
             }
         };
         let reply: Reply<serde_json::Value> = decode(&response);
-        let names = || {
-            rule.kinds
-                .iter()
-                .map(|k| k.type_name())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        };
-        // (problem, departure): a problem is a finding; a departure is an allowed branch.
-        let (problem, departure): (Option<String>, Option<Ambiguity>) = match &reply {
-            Reply::Error(e) => {
-                let shaped = e.has_error_shape();
-                match e.kind {
-                    Some(kind) if rule.kinds.contains(&kind) && kind.status() != e.status => (
-                        Some(format!(
-                            "status: {} carries {}, got {}",
-                            kind.type_name(),
-                            kind.status(),
-                            e.status
-                        )),
-                        None,
-                    ),
-                    Some(kind) if rule.kinds.contains(&kind) => {
-                        if e.message().is_none() {
-                            (
-                                Some("body: expected a JSON object with a message".to_owned()),
-                                None,
-                            )
-                        } else {
-                            (None, None)
-                        }
-                    }
-                    _ if shaped && rule.other_refusal != Allow::No => {
-                        (None, rule.other_refusal.departure())
-                    }
-                    None => (
-                        Some(format!(
-                            "x-amzn-ErrorType: expected {}, got {:?}",
-                            names(),
-                            e.type_header
-                        )),
-                        None,
-                    ),
-                    Some(kind) => (
-                        Some(format!(
-                            "x-amzn-ErrorType: expected {}, got {}",
-                            names(),
-                            kind.type_name()
-                        )),
-                        None,
-                    ),
-                }
-            }
-            Reply::Success(_) if rule.accepted != Allow::No => (None, rule.accepted.departure()),
-            Reply::Success(_) | Reply::Broken(_) => (
-                Some(format!(
-                    "status: expected an error, got {}",
-                    response.status
-                )),
-                None,
-            ),
+        // A MUST departure is a finding; any other is an allowed branch, NON-STRICT on its row.
+        let (problem, row) = match departure {
+            Some(d) if d.oracle.level().binds() => (Some(d.detail), None),
+            d => (None, d.map(|d| d.oracle.spec())),
         };
         let actual = match &reply {
             Reply::Error(e) => format!(
@@ -305,12 +225,12 @@ impl<T: Transport> Session<T> {
                 exchange.response_body.chars().take(80).collect::<String>()
             ),
         };
-        let verdict = match (&problem, departure) {
+        let verdict = match (&problem, row) {
             (Some(p), _) => StepVerdict::Mismatch {
                 first_difference: p.clone(),
             },
             (None, Some(row)) => StepVerdict::NonStrict {
-                ambiguities: vec![row.id().to_owned()],
+                ambiguities: vec![row.to_owned()],
             },
             (None, None) => StepVerdict::Reference,
         };
@@ -560,37 +480,6 @@ impl<T: Transport> Session<T> {
         for path in std::mem::take(&mut self.written) {
             let request = Request::DeleteDataset(DeleteDatasetRequest { path });
             let _ = self.endpoint.call::<serde_json::Value>(&request).await;
-        }
-    }
-}
-
-/// What a raw request may be answered with (see [`Session::raw_judged`]).
-#[derive(Debug, Clone, Copy)]
-pub struct RawRule<'a> {
-    /// The reference outcome: an error of one of these kinds.
-    pub kinds: &'a [ErrorKind],
-    /// Whether any other 4xx with the ERR-1 shape (a non-empty `x-amzn-ErrorType`, a JSON
-    /// message) is allowed.
-    pub other_refusal: Allow,
-    /// Whether a 2xx whose body is a JSON object is allowed.
-    pub accepted: Allow,
-}
-
-/// Whether an answer other than the reference one is allowed, and how it is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Allow {
-    No,
-    /// Allowed and as good as the reference (a route this project does not model).
-    Reference,
-    /// Allowed on this AMB- row: NON-STRICT.
-    NonStrict(Ambiguity),
-}
-
-impl Allow {
-    fn departure(self) -> Option<Ambiguity> {
-        match self {
-            Allow::NonStrict(row) => Some(row),
-            Allow::No | Allow::Reference => None,
         }
     }
 }

@@ -12,7 +12,8 @@ use crate::spec::{
     ErrorKind, ListDatasetsRequest, ListRecordsRequest, REQUEST_BODY_BYTES_MAX, ROUTES, Request,
     route_of,
 };
-use crate::suite::session::{Allow, Intent, RawRule, Session, TokenChoice, replace};
+use crate::suite::refusal::{Allow, RawRule};
+use crate::suite::session::{Intent, Session, TokenChoice, replace};
 use crate::suite::verdict::Stop;
 
 /// What malformed bodies may be answered with: any 400 that names the problem.
@@ -448,12 +449,8 @@ async fn other_operations(s: &mut Session) -> Result<(), Stop> {
             headers,
             body,
         };
-        let rule = RawRule {
-            kinds: &[],
-            other_refusal: Allow::Reference,
-            accepted: Allow::Reference,
-        };
-        s.raw_judged(route.operation, raw, rule).await?;
+        s.raw_judged(route.operation, raw, RawRule::OTHER_OPERATION)
+            .await?;
     }
     s.list(&path).await?;
     Ok(())

@@ -11,9 +11,8 @@ use crate::spec::{
     CONTENT_TYPE_AMZ_JSON, DatasetPath, DescribeIdentityUsageRequest, ErrorKind, IdentityPath,
     ListRecordsRequest, RECORD_VALUE_LEN_MAX, RecordPatch, Request,
 };
-use crate::suite::session::{
-    Allow, Intent, RawRule, Session, TokenChoice, dataset_of, remove, replace,
-};
+use crate::suite::refusal::{Allow, RawRule};
+use crate::suite::session::{Intent, Session, TokenChoice, dataset_of, remove, replace};
 use crate::suite::verdict::Stop;
 
 /// What a wrong JSON type may be answered with: SPEC only says 400; AWS sends Serialization.

@@ -1,6 +1,6 @@
 //! The run loop: valid traffic through a [`Session`] (judged by the model), interleaved with
-//! malformed requests judged by [`judge`]; broken oracles are filed as findings (MUST, or any
-//! level in a strict run, shrunk first) or as NON-STRICT notes.
+//! malformed requests judged by the refusal oracle ([`judge`]); broken oracles are filed as
+//! findings (MUST, or any level in a strict run, shrunk first) or as NON-STRICT notes.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -8,36 +8,41 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use sha2::{Digest as _, Sha256};
 
-use super::mutations::Malformed;
-use super::oracle::{Allowed, FuzzOracle, judge};
+use super::mutations::{Malformed, Mutator};
+use super::oracle::FuzzOracle;
+use super::patches::patches;
 use super::shrink::{sendable, shrink_candidates};
 use super::{
-    DATASET_NAMES, EPOCH_ITERATIONS, FINDINGS_MAX, Finding, KEYS, NetFuzzError, NetFuzzOptions,
+    DATASET_NAMES, EPOCH_ITERATIONS, FINDINGS_MAX, Finding, NetFuzzError, NetFuzzOptions,
     NetFuzzReport, Progress, SHRINK_BUDGET, SavedRequest, describe_answer,
 };
 use crate::client::{Endpoint, Exchange, RawRequest, RawResponse, Trouble};
 use crate::model::Call;
 use crate::spec::{
     DatasetPath, DescribeDatasetRequest, DescribeIdentityUsageRequest, IdentityPath,
-    ListDatasetsRequest, ListRecordsRequest, RecordPatch,
+    ListDatasetsRequest, ListRecordsRequest,
 };
-use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of, remove, replace};
+use crate::suite::refusal::{RawRule, judge};
+use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of};
 use crate::suite::verdict::{Step, StepVerdict, Stop};
 
 /// The fuzzer's state across iterations.
-pub(super) struct Fuzzer<'a> {
-    pub(super) endpoint: &'a Endpoint,
-    pub(super) clock: Clock,
-    pub(super) rng: StdRng,
+struct Fuzzer<'a> {
+    endpoint: &'a Endpoint,
+    clock: Clock,
+    rng: StdRng,
     run_id: u32,
     epoch: u32,
-    pub(super) session: Session,
+    session: Session,
     identities: Vec<IdentityPath>,
     steps_counted: usize,
-    pub(super) report: NetFuzzReport,
+    report: NetFuzzReport,
     /// (oracle ID, mutation) → where its first occurrence was filed.
     seen: BTreeMap<(&'static str, String), Filed>,
+    /// What the run chose so far, for [`NetFuzzReport::sequence_digest`].
+    sequence: Sha256,
 }
 
 /// Where a broken oracle went: an index into `report.findings` or `report.notes`.
@@ -60,7 +65,7 @@ struct Evidence {
     steps: Vec<Step>,
     /// What the spec allows for `request`, to judge shrunk variants; `None` for valid traffic,
     /// whose shrunk variants must still fail on the server's side.
-    allows: Option<Allowed>,
+    allows: Option<RawRule<'static>>,
 }
 
 fn new_session(endpoint: &Endpoint, clock: &Clock, run_id: u32, epoch: u32) -> Session {
@@ -85,7 +90,7 @@ fn request_of(exchange: &Exchange, base_url: &str) -> RawRequest {
             })
             .cloned()
             .collect(),
-        body: exchange.request_body.clone().into_bytes(),
+        body: exchange.request_bytes(),
     }
 }
 
@@ -117,7 +122,7 @@ impl Fuzzer<'_> {
             .collect()
     }
 
-    pub(super) fn pick_dataset(&mut self) -> DatasetPath {
+    fn pick_dataset(&mut self) -> DatasetPath {
         let datasets = self.datasets();
         datasets[self.rng.random_range(0..datasets.len())].clone()
     }
@@ -132,6 +137,10 @@ impl Fuzzer<'_> {
         let steps = self.session.steps();
         let fresh = &steps[self.steps_counted.min(steps.len())..];
         let new: usize = fresh.iter().map(|s| s.exchanges.len()).sum();
+        for step in fresh {
+            self.sequence.update(step.operation.as_bytes());
+            self.sequence.update([b'\n']);
+        }
         let base_url = self.endpoint.base_url();
         let non_strict: Vec<Evidence> = fresh
             .iter()
@@ -170,50 +179,16 @@ impl Fuzzer<'_> {
         self.steps_counted = 0;
     }
 
-    fn value(&mut self) -> String {
-        match self.rng.random_range(0..6) {
-            0 => String::new(),
-            1 => "v".to_owned(),
-            2 => self.rng.random_range(0..100_000).to_string(),
-            3 => "ünïcödé 😀".to_owned(),
-            4 => "x".repeat(self.rng.random_range(100..3000)),
-            _ => format!("{{\"level\":{}}}", self.rng.random_range(0..50)),
-        }
-    }
-
-    fn key(&mut self) -> String {
-        (*KEYS.choose(&mut self.rng).unwrap_or(&"a")).to_owned()
-    }
-
-    /// Patches at the model's current counts (sometimes stale, to provoke a 409).
-    pub(super) fn patches(&mut self, path: &DatasetPath) -> Vec<RecordPatch> {
-        let n = self.rng.random_range(1..=3);
-        let mut keys: Vec<String> = (0..n).map(|_| self.key()).collect();
-        keys.sort();
-        keys.dedup();
-        keys.into_iter()
-            .map(|key| {
-                let mut count = self.session.count_of(path, &key);
-                if self.rng.random_bool(0.1) {
-                    count += if count > 0 && self.rng.random_bool(0.5) {
-                        -1
-                    } else {
-                        1
-                    };
-                }
-                if self.rng.random_bool(0.25) {
-                    remove(&key, count)
-                } else {
-                    let value = self.value();
-                    let mut patch = replace(&key, &value, count);
-                    if self.rng.random_bool(0.3) {
-                        patch.device_last_modified_date =
-                            Some(1_700_000_000.0 + f64::from(self.rng.random_range(0..1000u32)));
-                    }
-                    patch
-                }
-            })
-            .collect()
+    /// One malformed request, aimed at a dataset of the run.
+    async fn malformed(&mut self) -> Result<Malformed, Stop> {
+        let path = self.pick_dataset();
+        let mut mutator = Mutator {
+            rng: &mut self.rng,
+            session: &mut self.session,
+            clock: &self.clock,
+            valid_calls: &mut self.report.valid_calls,
+        };
+        mutator.malformed(path).await
     }
 
     /// One call of valid traffic through the session (judged by the model).
@@ -222,7 +197,7 @@ impl Fuzzer<'_> {
         let path = self.pick_dataset();
         match self.rng.random_range(0..20) {
             0..=8 => {
-                let patches = self.patches(&path);
+                let patches = patches(&mut self.rng, &self.session, &path);
                 let device = ["LGE-Nexus5", "iPhone14,2", "cogsync-netfuzz"]
                     .choose(&mut self.rng)
                     .copied();
@@ -251,7 +226,7 @@ impl Fuzzer<'_> {
             13 => {
                 let other = self.pick_dataset();
                 if other != path && self.session.has_token(&other) {
-                    let patches = self.patches(&path);
+                    let patches = patches(&mut self.rng, &self.session, &path);
                     self.session
                         .update_with(&path, None, Some(patches), TokenChoice::From(other))
                         .await?;
@@ -307,7 +282,7 @@ impl Fuzzer<'_> {
         &mut self,
         request: RawRequest,
         oracle: FuzzOracle,
-        allows: Option<Allowed>,
+        allows: Option<RawRule<'static>>,
     ) -> RawRequest {
         let mut current = request;
         let mut budget = SHRINK_BUDGET;
@@ -322,7 +297,8 @@ impl Fuzzer<'_> {
                 budget -= 1;
                 let result = self.send(&candidate).await;
                 let same = match allows {
-                    Some(allowed) => judge(allowed, &result).is_some_and(|b| b.oracle == oracle),
+                    Some(rule) => judge(&rule, &result)
+                        .is_some_and(|d| FuzzOracle::Refusal(d.oracle) == oracle),
                     None => server_side_failure(&result),
                 };
                 if same {
@@ -459,6 +435,8 @@ impl Fuzzer<'_> {
             }
             Err(Stop::Harness(h)) => return Err(NetFuzzError::Harness(h)),
         };
+        self.sequence.update(made.label.as_bytes());
+        self.sequence.update([b'\n']);
         if !sendable(self.endpoint, &made.request.path_and_query) {
             self.report.skipped += 1;
             return Ok(());
@@ -472,18 +450,19 @@ impl Fuzzer<'_> {
             dataset,
             allows,
         } = made;
-        if let Some(broken) = judge(allows, &result) {
-            let must = broken.oracle.level().binds();
+        if let Some(departure) = judge(&allows, &result) {
+            let oracle = FuzzOracle::Refusal(departure.oracle);
+            let must = oracle.level().binds();
             let evidence = Evidence {
                 mutation: label.clone(),
-                detail: broken.detail,
+                detail: departure.detail,
                 body_bytes_original: request.body.len(),
                 request: request.clone(),
                 answer: answer.clone(),
                 steps: Vec::new(),
                 allows: Some(allows),
             };
-            self.file(broken.oracle, evidence).await;
+            self.file(oracle, evidence).await;
             if must {
                 // The endpoint may now hold data the model does not know of.
                 self.next_epoch().await;
@@ -546,6 +525,7 @@ pub async fn run(
             strict: options.strict,
             iterations: 0,
             requests: 0,
+            sequence_digest: String::new(),
             malformed: 0,
             valid_calls: 0,
             skipped: 0,
@@ -555,10 +535,11 @@ pub async fn run(
             notes: Vec::new(),
         },
         seen: BTreeMap::new(),
+        sequence: Sha256::new(),
     };
     loop {
         let iterations = fuzzer.report.iterations;
-        if started.elapsed() >= options.duration
+        if options.duration.is_some_and(|d| started.elapsed() >= d)
             || options.iterations_max.is_some_and(|m| iterations >= m)
         {
             break;
@@ -590,6 +571,13 @@ pub async fn run(
         }
     }
     fuzzer.count_session_requests();
+    fuzzer.report.sequence_digest = fuzzer
+        .sequence
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     fuzzer.report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     fuzzer.session.clean_up().await;
     Ok(fuzzer.report)

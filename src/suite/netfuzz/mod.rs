@@ -13,16 +13,20 @@
 //! UNSTATED ones are NON-STRICT notes, findings only with `strict` (docs/spec.md, "Never fail a
 //! correct server").
 //!
-//! Everything is decided by a seeded RNG, so a run is repeatable from its seed. Findings are
+//! Everything is decided by a seeded RNG, so a run is repeated from its seed and iteration
+//! count (`sequence_digest` shows that it took the same path). Findings are
 //! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
-//! same failure persists) and carried in the report with a curl reproduction.
+//! same failure persists) and carried in the report, which renders them as curl (`report::curl`).
 //!
-//! Rooms: `mutations` builds the malformed requests, `oracle` judges answers, `shrink` makes
-//! findings small, `fuzzer` runs the loop.
+//! Rooms: `patches` draws valid record patches; `mutations` builds the malformed requests from
+//! what a `Mutator` lends it (never from the loop itself), each with the `suite::refusal` rule
+//! that judges its answer (the same oracle the named cases use); `oracle` names what the fuzzer
+//! files findings under; `shrink` makes findings small; `fuzzer` runs the loop.
 
 mod fuzzer;
 mod mutations;
 mod oracle;
+mod patches;
 mod shrink;
 
 use std::fmt::Write as _;
@@ -31,7 +35,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{RawRequest, RawResponse, Trouble};
+use crate::client::{RawRequest, RawResponse, Trouble, base64_unless_utf8};
 use crate::spec::Level;
 use crate::suite::verdict::Step;
 
@@ -63,9 +67,10 @@ const KEYS: [&str; 9] = [
 #[derive(Debug, Clone)]
 pub struct NetFuzzOptions {
     pub seed: u64,
-    /// Stop generating after this long.
-    pub duration: Duration,
-    /// Stop after this many iterations, whichever comes first (for bounded tests).
+    /// Stop generating after this long; `None`: only `iterations_max` stops the run.
+    pub duration: Option<Duration>,
+    /// Stop after this many iterations, whichever comes first. The seed and this count repeat
+    /// a run exactly (against an endpoint that answers the same way).
     pub iterations_max: Option<u64>,
     /// Names the identities of the run (`us-east-1:<run_id>-…`).
     pub run_id: u32,
@@ -88,18 +93,14 @@ pub struct SavedRequest {
 
 impl SavedRequest {
     pub fn from_raw(raw: &RawRequest) -> SavedRequest {
-        let (body, body_base64) = match std::str::from_utf8(&raw.body) {
-            Ok(text) => (Some(text.to_owned()), None),
-            Err(_) => (
-                None,
-                Some(base64::engine::general_purpose::STANDARD.encode(&raw.body)),
-            ),
-        };
+        let body_base64 = base64_unless_utf8(&raw.body);
         SavedRequest {
             method: raw.method.clone(),
             path_and_query: raw.path_and_query.clone(),
             headers: raw.headers.clone(),
-            body,
+            body: body_base64
+                .is_none()
+                .then(|| String::from_utf8_lossy(&raw.body).into_owned()),
             body_base64,
         }
     }
@@ -150,13 +151,6 @@ pub struct Finding {
     pub occurrences: u64,
 }
 
-impl Finding {
-    /// A shell script of the curl command that sends the shrunk request to `base_url`.
-    pub fn curl(&self, base_url: &str) -> String {
-        curl_command(base_url, &self.request.to_raw())
-    }
-}
-
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetFuzzReport {
@@ -166,6 +160,11 @@ pub struct NetFuzzReport {
     pub iterations: u64,
     /// HTTP requests sent, shrinking included.
     pub requests: u64,
+    /// A digest of what the run chose, in order: each malformed request's mutation and each
+    /// call of valid traffic. A repeat with the same seed and iteration count has the same one
+    /// (if the endpoint answers the same way); the run's identities differ by their run id.
+    #[serde(default)]
+    pub sequence_digest: String,
     pub malformed: u64,
     pub valid_calls: u64,
     /// Malformed requests that could not be expressed as a URL and were not sent.
@@ -219,13 +218,6 @@ pub enum NetFuzzError {
     Harness(String),
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn describe_answer(result: &Result<RawResponse, Trouble>) -> String {
     match result {
         Err(trouble) => format!("(no answer: {trouble})"),
@@ -242,60 +234,6 @@ fn describe_answer(result: &Result<RawResponse, Trouble>) -> String {
                     .collect::<String>(),
             );
             out
-        }
-    }
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// A curl command sending `request` byte for byte (paths as is, no globbing).
-pub fn curl_command(base_url: &str, request: &RawRequest) -> String {
-    let url = format!(
-        "{}{}",
-        base_url.trim_end_matches('/'),
-        request.path_and_query
-    );
-    let mut cmd = format!(
-        "curl -sS -i -g --path-as-is -X {} {}",
-        shell_quote(&request.method),
-        shell_quote(&url)
-    );
-    let has_content_type = header(&request.headers, "content-type").is_some();
-    for (name, value) in &request.headers {
-        let _ = write!(
-            cmd,
-            " \\\n  -H {}",
-            shell_quote(&format!("{name}: {value}"))
-        );
-    }
-    if request.body.is_empty() {
-        return format!("#!/bin/sh\n{cmd}\n");
-    }
-    if !has_content_type {
-        // Otherwise curl adds a form content type of its own.
-        cmd.push_str(" \\\n  -H 'Content-Type:'");
-    }
-    match std::str::from_utf8(&request.body) {
-        Ok(text) if !text.contains('\0') => {
-            let _ = write!(cmd, " \\\n  --data-binary {}", shell_quote(text));
-            format!("#!/bin/sh\n{cmd}\n")
-        }
-        _ => {
-            let mut escaped = String::new();
-            for &b in &request.body {
-                match b {
-                    b'%' => escaped.push_str("%%"),
-                    b'\\' => escaped.push_str("\\\\"),
-                    b'\'' => escaped.push_str("\\047"),
-                    0x20..=0x7e => escaped.push(char::from(b)),
-                    _ => {
-                        let _ = write!(escaped, "\\{b:03o}");
-                    }
-                }
-            }
-            format!("#!/bin/sh\nprintf '{escaped}' | {cmd} \\\n  --data-binary @-\n")
         }
     }
 }
@@ -324,23 +262,6 @@ pub fn note_line(note: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn curl_commands_send_non_utf8_bodies_byte_for_byte() {
-        let request = RawRequest {
-            method: "POST".to_owned(),
-            path_and_query: "/p?q=1".to_owned(),
-            headers: vec![],
-            body: b"{\"a\":\"\xff'%\"}".to_vec(),
-        };
-        let script = curl_command("http://127.0.0.1:1", &request);
-        assert!(
-            script.contains(r#"printf '{"a":"\377\047%%"}'"#),
-            "{script}"
-        );
-        assert!(script.contains("--data-binary @-"), "{script}");
-        assert!(script.contains("-H 'Content-Type:'"), "{script}");
-    }
 
     #[test]
     fn saved_requests_keep_non_utf8_bodies() {

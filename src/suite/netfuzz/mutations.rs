@@ -1,5 +1,5 @@
 //! Malformed requests: each breaks at least one rule of the specification and says what the
-//! specification allows as its answer ([`Allowed`]).
+//! specification allows as its answer (a [`RawRule`] of the refusal oracle).
 //!
 //! Where a mutation alone might be acceptable to some server (extra members, duplicate members,
 //! odd content types, deep nesting in an unknown member), it also carries a garbage session
@@ -12,22 +12,23 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use serde_json::{Map, Value, json};
 
-use super::fuzzer::Fuzzer;
-use super::oracle::Allowed;
+use super::patches::patches;
 use crate::client::{RawRequest, encode_label, to_raw};
-use crate::model::{Call, TokenClaim};
+use crate::model::{Ambiguity, Call, TokenClaim};
 use crate::spec::{
     CONTENT_TYPE_AMZ_JSON, CONTENT_TYPE_JSON, DatasetPath, DescribeDatasetRequest, IdentityPath,
     ListDatasetsRequest, ListRecordsRequest, ROUTES, Request, Route, UpdateRecordsBody,
     UpdateRecordsRequest,
 };
+use crate::suite::refusal::RawRule;
+use crate::suite::session::{Clock, Session};
 use crate::suite::verdict::Stop;
 
 /// A token this endpoint never issued.
 pub(super) const GARBAGE_TOKEN: &str = "bmV0ZnV6ei1nYXJiYWdlLXRva2Vu";
 /// The device the requests to the other operations name (RegisterDevice, SubscribeToDataset).
 const DEVICE_ID: &str = "dev-1";
-/// How many kinds [`Fuzzer::malformed`] chooses from.
+/// How many kinds [`Mutator::malformed`] chooses from.
 const KINDS: u32 = 14;
 
 /// A request built to break the spec, what the spec allows as its answer, and the dataset it
@@ -36,7 +37,7 @@ pub(super) struct Malformed {
     pub label: String,
     pub request: RawRequest,
     pub dataset: Option<DatasetPath>,
-    pub allows: Allowed,
+    pub allows: RawRule<'static>,
 }
 
 impl Malformed {
@@ -46,18 +47,56 @@ impl Malformed {
             label,
             request,
             dataset,
-            allows: Allowed::MustRefuse,
+            allows: RawRule::MUST_REFUSE,
         }
     }
 }
 
-impl Fuzzer<'_> {
+fn update_request(path: &DatasetPath, body: Vec<u8>, content_type: Option<&str>) -> RawRequest {
+    let mut raw = to_raw(&Request::UpdateRecords(UpdateRecordsRequest {
+        path: path.clone(),
+        client_context: None,
+        body: UpdateRecordsBody::default(),
+    }));
+    raw.headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+    if let Some(ct) = content_type {
+        raw.headers.push(("content-type".to_owned(), ct.to_owned()));
+    }
+    raw.body = body;
+    raw
+}
+
+fn json_update(path: &DatasetPath, body: &Value) -> RawRequest {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    update_request(path, bytes, Some(CONTENT_TYPE_AMZ_JSON))
+}
+
+fn first_patch(body: &mut Value) -> Option<&mut Map<String, Value>> {
+    body.get_mut("RecordPatches")?
+        .as_array_mut()?
+        .first_mut()?
+        .as_object_mut()
+}
+
+/// What building a malformed request needs from the run, borrowed for one request: the run's
+/// RNG (so a seed repeats the run), its session (tokens the endpoint issued, the model's
+/// counts and judgement), the clock the model judges by, and the count of valid calls.
+pub(super) struct Mutator<'a> {
+    pub rng: &'a mut StdRng,
+    pub session: &'a mut Session,
+    pub clock: &'a Clock,
+    /// Valid calls of the run; a ListRecords made to get a token counts as one.
+    pub valid_calls: &'a mut u64,
+}
+
+impl Mutator<'_> {
     /// A token the endpoint issued for `path`, listing first if there is none yet.
     async fn token_for(&mut self, path: &DatasetPath) -> Result<String, Stop> {
         if let Some(token) = self.session.token_of(path) {
             return Ok(token);
         }
-        self.report.valid_calls += 1;
+        *self.valid_calls += 1;
         self.session.list(path).await?;
         Ok(self
             .session
@@ -67,8 +106,7 @@ impl Fuzzer<'_> {
 
     /// A realistic UpdateRecords body for `path` (one or two patches at current counts).
     fn base_body(&mut self, path: &DatasetPath, token: &str) -> Value {
-        let patches: Vec<Value> = self
-            .patches(path)
+        let patches: Vec<Value> = patches(self.rng, self.session, path)
             .into_iter()
             .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
             .collect();
@@ -79,36 +117,8 @@ impl Fuzzer<'_> {
         })
     }
 
-    fn update_request(path: &DatasetPath, body: Vec<u8>, content_type: Option<&str>) -> RawRequest {
-        let mut raw = to_raw(&Request::UpdateRecords(UpdateRecordsRequest {
-            path: path.clone(),
-            client_context: None,
-            body: UpdateRecordsBody::default(),
-        }));
-        raw.headers
-            .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
-        if let Some(ct) = content_type {
-            raw.headers.push(("content-type".to_owned(), ct.to_owned()));
-        }
-        raw.body = body;
-        raw
-    }
-
-    fn json_update(path: &DatasetPath, body: &Value) -> RawRequest {
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        Fuzzer::update_request(path, bytes, Some(CONTENT_TYPE_AMZ_JSON))
-    }
-
-    fn first_patch(body: &mut Value) -> Option<&mut Map<String, Value>> {
-        body.get_mut("RecordPatches")?
-            .as_array_mut()?
-            .first_mut()?
-            .as_object_mut()
-    }
-
-    /// One malformed request of a randomly chosen kind.
-    pub(super) async fn malformed(&mut self) -> Result<Malformed, Stop> {
-        let path = self.pick_dataset();
+    /// One malformed request of a randomly chosen kind, aimed at `path`.
+    pub(super) async fn malformed(&mut self, path: DatasetPath) -> Result<Malformed, Stop> {
         let kind = self.rng.random_range(0..KINDS);
         let token = self.token_for(&path).await?;
         let mut body = self.base_body(&path, &token);
@@ -136,7 +146,7 @@ impl Fuzzer<'_> {
                     7 => ("DeviceId", vec![json!(1), json!([]), json!({})]),
                     _ => ("RecordPatches[0]", vec![json!("x"), json!(1), json!([])]),
                 };
-                let wrong = wrong.choose(&mut self.rng).cloned().unwrap_or(Value::Null);
+                let wrong = wrong.choose(self.rng).cloned().unwrap_or(Value::Null);
                 match member {
                     "SyncSessionToken" | "RecordPatches" | "DeviceId" => {
                         body[member] = wrong;
@@ -151,7 +161,7 @@ impl Fuzzer<'_> {
                         }
                     }
                     _ => {
-                        if let Some(patch) = Fuzzer::first_patch(&mut body) {
+                        if let Some(patch) = first_patch(&mut body) {
                             if member == "Value" {
                                 patch.insert("Op".to_owned(), json!("replace"));
                             }
@@ -161,30 +171,26 @@ impl Fuzzer<'_> {
                 }
                 Malformed::must_refuse(
                     format!("wrong-type:{member}"),
-                    Fuzzer::json_update(&path, &body),
+                    json_update(&path, &body),
                     aim,
                 )
             }
             1 => {
                 // Missing required members (UR-8, UR-10, SPEC §5).
                 let member = *["SyncSessionToken", "Op", "Key", "SyncCount", "Value"]
-                    .choose(&mut self.rng)
+                    .choose(self.rng)
                     .unwrap_or(&"SyncSessionToken");
                 if member == "SyncSessionToken" {
                     if let Some(map) = body.as_object_mut() {
                         map.remove(member);
                     }
-                } else if let Some(patch) = Fuzzer::first_patch(&mut body) {
+                } else if let Some(patch) = first_patch(&mut body) {
                     if member == "Value" {
                         patch.insert("Op".to_owned(), json!("replace"));
                     }
                     patch.remove(member);
                 }
-                Malformed::must_refuse(
-                    format!("missing:{member}"),
-                    Fuzzer::json_update(&path, &body),
-                    aim,
-                )
+                Malformed::must_refuse(format!("missing:{member}"), json_update(&path, &body), aim)
             }
             2 => {
                 // Extra members, with a garbage token so that no server may accept it.
@@ -196,16 +202,16 @@ impl Fuzzer<'_> {
                     ("ClientContext", json!("e30=")),
                 ];
                 let (name, value) = extras
-                    .choose(&mut self.rng)
+                    .choose(self.rng)
                     .cloned()
                     .unwrap_or(extras[0].clone());
                 body[name] = value;
-                if let Some(patch) = Fuzzer::first_patch(&mut body) {
+                if let Some(patch) = first_patch(&mut body) {
                     patch.insert("Unknown".to_owned(), json!(self.rng.random::<u32>()));
                 }
                 Malformed::must_refuse(
                     "extra-members+garbage-token".to_owned(),
-                    Fuzzer::json_update(&path, &body),
+                    json_update(&path, &body),
                     aim,
                 )
             }
@@ -220,7 +226,7 @@ impl Fuzzer<'_> {
                     b"\xed\xa0\x80",
                     b"\xf4\x90\x80\x80",
                 ]
-                .choose(&mut self.rng)
+                .choose(self.rng)
                 .copied()
                 .unwrap_or(b"\xff");
                 if self.rng.random_bool(0.7) {
@@ -232,12 +238,12 @@ impl Fuzzer<'_> {
                     bytes.extend_from_slice(&text.as_bytes()[at..]);
                     Malformed::must_refuse(
                         "invalid-utf8:body".to_owned(),
-                        Fuzzer::update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
+                        update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
                         aim,
                     )
                 } else {
                     let escaped: String = bad.iter().map(|b| format!("%{b:02X}")).collect();
-                    let mut raw = Fuzzer::json_update(&path, &body);
+                    let mut raw = json_update(&path, &body);
                     raw.path_and_query = format!("{}{escaped}", raw.path_and_query);
                     Malformed::must_refuse("invalid-utf8:DatasetName".to_owned(), raw, aim)
                 }
@@ -245,10 +251,10 @@ impl Fuzzer<'_> {
             5 => {
                 // Bad percent-encoding in a label or a query parameter.
                 let bad = *["%", "%G1", "%3", "%%", "%zz", "%2"]
-                    .choose(&mut self.rng)
+                    .choose(self.rng)
                     .unwrap_or(&"%");
                 if self.rng.random_bool(0.5) {
-                    let mut raw = Fuzzer::json_update(&path, &body);
+                    let mut raw = json_update(&path, &body);
                     raw.path_and_query = format!("{}{bad}", raw.path_and_query);
                     Malformed::must_refuse("bad-percent:DatasetName".to_owned(), raw, aim)
                 } else {
@@ -258,7 +264,7 @@ impl Fuzzer<'_> {
                         "nextToken",
                         "syncSessionToken",
                     ]
-                    .choose(&mut self.rng)
+                    .choose(self.rng)
                     .unwrap_or(&"nextToken");
                     let mut raw = to_raw(&Request::ListRecords(ListRecordsRequest {
                         path: path.clone(),
@@ -269,7 +275,7 @@ impl Fuzzer<'_> {
                         label: format!("bad-percent:{param}"),
                         request: raw,
                         dataset: aim,
-                        allows: Allowed::RefuseOrIgnore("AMB-BAD-QUERY"),
+                        allows: RawRule::refuse_or_ignore(Ambiguity::BadQuery),
                     }
                 }
             }
@@ -303,13 +309,9 @@ impl Fuzzer<'_> {
                     } else {
                         "deep-nesting:unknown+garbage-token".to_owned()
                     },
-                    request: Fuzzer::update_request(
-                        &path,
-                        text.into_bytes(),
-                        Some(CONTENT_TYPE_AMZ_JSON),
-                    ),
+                    request: update_request(&path, text.into_bytes(), Some(CONTENT_TYPE_AMZ_JSON)),
                     dataset: aim,
-                    allows: Allowed::MustRefuse,
+                    allows: RawRule::MUST_REFUSE,
                 }
             }
             8 => {
@@ -325,7 +327,7 @@ impl Fuzzer<'_> {
                     Some("application/x-amz-json-1.0"),
                     None,
                 ]
-                .choose(&mut self.rng)
+                .choose(self.rng)
                 .copied()
                 .flatten();
                 Malformed {
@@ -333,13 +335,13 @@ impl Fuzzer<'_> {
                         "content-type:{}+garbage-token",
                         content_type.unwrap_or("none")
                     ),
-                    request: Fuzzer::update_request(
+                    request: update_request(
                         &path,
                         serde_json::to_vec(&body).unwrap_or_default(),
                         content_type,
                     ),
                     dataset: aim,
-                    allows: Allowed::MustRefuse,
+                    allows: RawRule::MUST_REFUSE,
                 }
             }
             9 => {
@@ -355,17 +357,13 @@ impl Fuzzer<'_> {
                 };
                 Malformed {
                     label: "duplicate-members+garbage-token".to_owned(),
-                    request: Fuzzer::update_request(
-                        &path,
-                        text.into_bytes(),
-                        Some(CONTENT_TYPE_AMZ_JSON),
-                    ),
+                    request: update_request(&path, text.into_bytes(), Some(CONTENT_TYPE_AMZ_JSON)),
                     dataset: aim,
-                    allows: Allowed::MustRefuse,
+                    allows: RawRule::MUST_REFUSE,
                 }
             }
-            10 => unknown_route(&mut self.rng, &path),
-            11 => other_operation(&mut self.rng, &path),
+            10 => unknown_route(self.rng, &path),
+            11 => other_operation(self.rng, &path),
             12 => self.garbage_list_token(&path),
             _ => {
                 // Not a JSON object at all.
@@ -393,7 +391,7 @@ impl Fuzzer<'_> {
                 }
                 Malformed::must_refuse(
                     "not-a-json-object".to_owned(),
-                    Fuzzer::update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
+                    update_request(&path, bytes, Some(CONTENT_TYPE_AMZ_JSON)),
                     aim,
                 )
             }
@@ -402,15 +400,15 @@ impl Fuzzer<'_> {
     }
 
     fn oversized(&mut self, path: &DatasetPath, mut body: Value) -> Malformed {
-        let fill = *["k", "é", "😀"].choose(&mut self.rng).unwrap_or(&"k");
+        let fill = *["k", "é", "😀"].choose(self.rng).unwrap_or(&"k");
         match self.rng.random_range(0..6) {
             0 => {
-                if let Some(patch) = Fuzzer::first_patch(&mut body) {
+                if let Some(patch) = first_patch(&mut body) {
                     patch.insert("Key".to_owned(), json!(fill.repeat(1025)));
                 }
                 Malformed::must_refuse(
                     "oversized:Key".to_owned(),
-                    Fuzzer::json_update(path, &body),
+                    json_update(path, &body),
                     Some(path.clone()),
                 )
             }
@@ -418,18 +416,18 @@ impl Fuzzer<'_> {
                 body["DeviceId"] = json!(fill.repeat(257));
                 Malformed::must_refuse(
                     "oversized:DeviceId".to_owned(),
-                    Fuzzer::json_update(path, &body),
+                    json_update(path, &body),
                     Some(path.clone()),
                 )
             }
             2 if self.rng.random_bool(0.2) => {
-                if let Some(patch) = Fuzzer::first_patch(&mut body) {
+                if let Some(patch) = first_patch(&mut body) {
                     patch.insert("Op".to_owned(), json!("replace"));
                     patch.insert("Value".to_owned(), json!("v".repeat(1_048_576)));
                 }
                 Malformed::must_refuse(
                     "oversized:Value".to_owned(),
-                    Fuzzer::json_update(path, &body),
+                    json_update(path, &body),
                     Some(path.clone()),
                 )
             }
@@ -438,7 +436,7 @@ impl Fuzzer<'_> {
                 long.dataset_name = "d".repeat(129);
                 Malformed::must_refuse(
                     "oversized:DatasetName".to_owned(),
-                    Fuzzer::json_update(&long, &body),
+                    json_update(&long, &body),
                     Some(path.clone()),
                 )
             }
@@ -447,18 +445,18 @@ impl Fuzzer<'_> {
                 long.identity_id = format!("us-east-1:{}", "a".repeat(46));
                 Malformed::must_refuse(
                     "oversized:IdentityId".to_owned(),
-                    Fuzzer::json_update(&long, &body),
+                    json_update(&long, &body),
                     Some(path.clone()),
                 )
             }
             _ => {
                 body["SyncSessionToken"] = json!(GARBAGE_TOKEN);
-                if let Some(patch) = Fuzzer::first_patch(&mut body) {
+                if let Some(patch) = first_patch(&mut body) {
                     patch.insert("Key".to_owned(), json!(fill.repeat(1024)));
                 }
                 Malformed::must_refuse(
                     "key-at-limit+garbage-token".to_owned(),
-                    Fuzzer::json_update(path, &body),
+                    json_update(path, &body),
                     Some(path.clone()),
                 )
             }
@@ -490,7 +488,7 @@ impl Fuzzer<'_> {
             } else {
                 "SyncCount"
             };
-            if let Some(patch) = Fuzzer::first_patch(&mut body) {
+            if let Some(patch) = first_patch(&mut body) {
                 patch.insert(member.to_owned(), json!("__NUMBER__"));
             }
             let text = serde_json::to_string(&body)
@@ -498,13 +496,9 @@ impl Fuzzer<'_> {
                 .replace("\"__NUMBER__\"", number);
             return Malformed {
                 label: format!("number:{label}"),
-                request: Fuzzer::update_request(
-                    path,
-                    text.into_bytes(),
-                    Some(CONTENT_TYPE_AMZ_JSON),
-                ),
+                request: update_request(path, text.into_bytes(), Some(CONTENT_TYPE_AMZ_JSON)),
                 dataset: Some(path.clone()),
-                allows: Allowed::MustRefuse,
+                allows: RawRule::MUST_REFUSE,
             };
         }
         self.query_number(path)
@@ -517,19 +511,19 @@ impl Fuzzer<'_> {
     fn query_number(&mut self, path: &DatasetPath) -> Malformed {
         /// A value the typed request can carry, and the AMB- row that lets a server ignore it.
         enum Number {
-            MaxResults(i32, &'static str),
-            LastSyncCount(i64, Option<&'static str>),
+            MaxResults(i32, Ambiguity),
+            LastSyncCount(i64, Option<Ambiguity>),
             Unreadable(&'static str),
         }
         let mut choices = vec![
-            ("maxResults", Number::MaxResults(0, "AMB-MAX-RESULTS")),
-            ("maxResults", Number::MaxResults(-1, "AMB-MAX-RESULTS")),
+            ("maxResults", Number::MaxResults(0, Ambiguity::MaxResults)),
+            ("maxResults", Number::MaxResults(-1, Ambiguity::MaxResults)),
             ("maxResults", Number::Unreadable("2147483648")),
             ("maxResults", Number::Unreadable("1.5")),
             ("maxResults", Number::Unreadable("abc")),
             (
                 "lastSyncCount",
-                Number::LastSyncCount(-1, Some("AMB-NEGATIVE-LAST-SYNC-COUNT")),
+                Number::LastSyncCount(-1, Some(Ambiguity::NegativeLastSyncCount)),
             ),
             ("lastSyncCount", Number::Unreadable("1.5")),
             ("lastSyncCount", Number::Unreadable("abc")),
@@ -600,13 +594,13 @@ impl Fuzzer<'_> {
                     next_token: None,
                 }),
                 None,
-                Some("AMB-BAD-QUERY"),
+                Some(Ambiguity::BadQuery),
                 text.to_owned(),
             ),
             Number::Unreadable(text) => (
                 Request::ListRecords(records(None, None)),
                 None,
-                Some("AMB-BAD-QUERY"),
+                Some(Ambiguity::BadQuery),
                 text.to_owned(),
             ),
         };
@@ -616,8 +610,8 @@ impl Fuzzer<'_> {
         }
         let allows = match (&call, row) {
             (Some(call), row) => self.allowance(call, row),
-            (None, Some(row)) => Allowed::RefuseOrIgnore(row),
-            (None, None) => Allowed::MustRefuse,
+            (None, Some(row)) => RawRule::refuse_or_ignore(row),
+            (None, None) => RawRule::MUST_REFUSE,
         };
         Malformed {
             label: format!(
@@ -646,15 +640,15 @@ impl Fuzzer<'_> {
             label: "garbage-token:ListRecords".to_owned(),
             request: to_raw(&Request::ListRecords(request)),
             dataset: Some(path.clone()),
-            allows: self.allowance(&call, Some("AMB-LIST-TOKEN")),
+            allows: self.allowance(&call, Some(Ambiguity::ListToken)),
         }
     }
 
     /// What the spec allows for a request the model can express as `call` (see
-    /// [`Allowed::from_model`]).
-    fn allowance(&self, call: &Call, row: Option<&'static str>) -> Allowed {
+    /// [`RawRule::from_model`]).
+    fn allowance(&self, call: &Call, row: Option<Ambiguity>) -> RawRule<'static> {
         let expectation = self.session.model().expect(call, (self.clock)());
-        Allowed::from_model(&expectation, row)
+        RawRule::from_model(&expectation, row)
     }
 }
 
@@ -699,7 +693,7 @@ pub(super) fn other_operation(rng: &mut StdRng, path: &DatasetPath) -> Malformed
             body,
         },
         dataset: Some(path.clone()),
-        allows: Allowed::OtherOperation(route),
+        allows: RawRule::OTHER_OPERATION,
     }
 }
 
@@ -790,7 +784,7 @@ pub(super) fn unknown_route(rng: &mut StdRng, path: &DatasetPath) -> Malformed {
             body,
         },
         dataset: aims.then(|| path.clone()),
-        allows: Allowed::UnknownRoute,
+        allows: RawRule::UNKNOWN_ROUTE,
     }
 }
 
@@ -823,7 +817,7 @@ mod tests {
                 request.method,
                 request.path_and_query
             );
-            assert_eq!(made.allows, Allowed::UnknownRoute);
+            assert_eq!(made.allows, RawRule::UNKNOWN_ROUTE);
             labels.insert(made.label);
         }
         assert_eq!(labels.len(), 12, "{labels:?}");
@@ -853,7 +847,7 @@ mod tests {
                 "{}",
                 request.path_and_query
             );
-            assert!(matches!(made.allows, Allowed::OtherOperation(r) if Some(r) == route));
+            assert_eq!(made.allows, RawRule::OTHER_OPERATION);
             assert_eq!(request.body.is_empty(), request.method != "POST");
             seen.insert(made.label);
         }

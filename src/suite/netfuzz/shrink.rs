@@ -8,16 +8,9 @@ use crate::client::{Endpoint, RawRequest};
 
 /// Whether `path_and_query` reaches the endpoint byte for byte (no URL normalisation).
 pub(super) fn sendable(endpoint: &Endpoint, path_and_query: &str) -> bool {
-    let url = format!("{}{}", endpoint.base_url(), path_and_query);
-    let Ok(parsed) = reqwest::Url::parse(&url) else {
-        return false;
-    };
-    let mut sent = parsed.path().to_owned();
-    if let Some(q) = parsed.query() {
-        sent.push('?');
-        sent.push_str(q);
-    }
-    sent == path_and_query
+    endpoint
+        .url_as_sent(path_and_query)
+        .is_some_and(|sent| sent == format!("{}{path_and_query}", endpoint.base_url()))
 }
 
 /// Shorter variants of a JSON value: members and elements dropped first, then strings cut.
