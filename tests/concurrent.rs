@@ -9,10 +9,10 @@ use cogsync::client::{Endpoint, EndpointOptions};
 use cogsync::server::{self, ServerConfig};
 use cogsync::suite::concurrent::{ConcurrentPlan, run_concurrent};
 use cogsync::suite::linear::SearchBudget;
-use cogsync::suite::session::Clock;
+use cogsync::suite::session::Now;
 use cogsync::suite::verdict::Verdict;
 
-fn wall_clock() -> Clock {
+fn wall_clock() -> Now {
     Arc::new(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -10,12 +10,12 @@ use cogsync::server::{self, Fault, RunningServer, ServerConfig};
 use cogsync::suite::machine::{RandomPlan, RandomReport, run_random};
 use cogsync::suite::pacer::{Jobs, Pacer};
 use cogsync::suite::partition::Partition;
-use cogsync::suite::session::Clock;
+use cogsync::suite::session::Now;
 
 const SEQUENCES: u32 = 48;
 const STEPS_MAX: usize = 20;
 
-fn wall_clock() -> Clock {
+fn wall_clock() -> Now {
     Arc::new(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

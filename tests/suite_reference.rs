@@ -9,10 +9,10 @@ use cogsync::server::{self, ServerConfig};
 use cogsync::suite::cases;
 use cogsync::suite::pacer::Jobs;
 use cogsync::suite::run::{Plan, run_cases};
-use cogsync::suite::session::Clock;
+use cogsync::suite::session::Now;
 use cogsync::suite::verdict::Verdict;
 
-fn wall_clock() -> Clock {
+fn wall_clock() -> Now {
     Arc::new(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

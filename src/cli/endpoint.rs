@@ -14,7 +14,7 @@ use crate::client::{Endpoint, EndpointOptions, Exchange, Reply, Trouble};
 use crate::report::artifacts::PREFLIGHT_ID;
 use crate::server::{self, RunningServer, ServerConfig};
 use crate::spec::{DatasetPath, ListRecordsRequest, Request};
-use crate::suite::session::Clock;
+use crate::suite::session::Now;
 use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
 
 #[derive(Debug, Clone, Args)]
@@ -64,7 +64,7 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// The wall clock: the CLI is the one place that reads it and hands it to the suite.
-pub(super) fn wall_clock() -> Clock {
+pub(super) fn wall_clock() -> Now {
     Arc::new(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -383,7 +383,7 @@ impl Run {
             Service::open(&config).unwrap_or_else(|e| panic!("cannot open a service: {e}"));
         let read = Arc::clone(&clock_ms);
         // The model is told the server's own clock.
-        let now: session::Clock = Arc::new(move || read.load(Ordering::Relaxed) as f64 / 1000.0);
+        let now: session::Now = Arc::new(move || read.load(Ordering::Relaxed) as f64 / 1000.0);
         Run {
             session: Session::new(InProcess::new(service), now, Namer::new(0, 0)),
             clock_ms,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::linear::{self, HistoryOp, Linearizability, SearchBudget};
-use super::session::{Clock, Namer, dataset_of, observed};
+use super::session::{Namer, Now, dataset_of, observed};
 use super::token_book::{TokenBook, TokenChoice};
 use super::verdict::Verdict;
 use crate::client::{Endpoint, Reply};
@@ -32,7 +32,7 @@ const KEYS: usize = 4;
 #[derive(Clone)]
 pub struct ConcurrentPlan {
     pub endpoint: Endpoint,
-    pub clock: Clock,
+    pub clock: Now,
     pub run_id: u32,
     pub seed: u64,
     pub devices: usize,
@@ -114,7 +114,7 @@ fn determinate<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Option<O
 async fn device_run(
     mut d: Device,
     endpoint: Endpoint,
-    clock: Clock,
+    clock: Now,
     path: DatasetPath,
     ops: usize,
     rec: Arc<Recorder>,

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::pacer::Pacer;
 use super::partition::Partition;
-use super::session::{Clock, Namer, Session, TokenChoice, dataset_of};
+use super::session::{Namer, Now, Session, TokenChoice, dataset_of};
 use super::verdict::{Step, StepVerdict, Stop, Verdict};
 use crate::client::Endpoint;
 use crate::model::{Call, Observed};
@@ -456,7 +456,7 @@ async fn run_invalid(s: &mut Session, path: DatasetPath, kind: Invalid) -> Resul
 /// answer the model does not allow.
 pub async fn run_sequence(
     endpoint: Endpoint,
-    clock: Clock,
+    clock: Now,
     namer: Namer,
     actions: &[Action],
     keep: bool,
@@ -497,7 +497,7 @@ pub const SHRINK_TIME_MAX: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct RandomPlan {
     pub endpoint: Endpoint,
-    pub clock: Clock,
+    pub clock: Now,
     pub run_id: u32,
     pub seed: u64,
     /// Sequences of the whole run (before shrinking), numbered from 0; this run owns those of

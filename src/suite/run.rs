@@ -10,7 +10,7 @@ use super::cases::{Case, Level};
 use super::events::{Event, Events};
 use super::pacer::{Jobs, Pacer};
 use super::partition::Partition;
-use super::session::{Clock, Namer, Session};
+use super::session::{Namer, Now, Session};
 use super::verdict::{CaseReport, Step, StepVerdict, Stop, Verdict};
 use crate::client::Endpoint;
 
@@ -18,7 +18,7 @@ use crate::client::Endpoint;
 #[derive(Clone)]
 pub struct Plan {
     pub endpoint: Endpoint,
-    pub clock: Clock,
+    pub clock: Now,
     /// Run-unique prefix of every identity the run creates.
     pub run_id: u32,
     /// Cases and sequences in flight at once: fixed, or following the endpoint's latency.

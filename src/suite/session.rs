@@ -24,8 +24,9 @@ use crate::spec::{
     Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest,
 };
 
-/// The time source, passed in so the suite itself never reads a clock.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+/// Where the suite reads the time (seconds since the Unix epoch), passed in so the suite itself
+/// never reads a clock: the wall clock in a run, a manual one in tests. Not `server::Clock`.
+pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// Names of identities that belong to one run, so a run never touches data it did not create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +65,7 @@ impl Namer {
 pub struct Session<T: Transport = Endpoint> {
     endpoint: T,
     model: Model,
-    clock: Clock,
+    clock: Now,
     namer: Namer,
     tokens: TokenBook,
     written: BTreeSet<DatasetPath>,
@@ -90,7 +91,7 @@ pub fn observed<T>(reply: Reply<T>, wrap: impl FnOnce(T) -> Observed) -> Result<
 }
 
 impl<T: Transport> Session<T> {
-    pub fn new(endpoint: T, clock: Clock, namer: Namer) -> Session<T> {
+    pub fn new(endpoint: T, clock: Now, namer: Namer) -> Session<T> {
         Session {
             endpoint,
             model: Model::new(),

@@ -25,13 +25,13 @@ use crate::spec::{
     ListDatasetsRequest, ListRecordsRequest,
 };
 use crate::suite::refusal::{RawRule, judge};
-use crate::suite::session::{Clock, Namer, Session, TokenChoice, dataset_of};
+use crate::suite::session::{Namer, Now, Session, TokenChoice, dataset_of};
 use crate::suite::verdict::{Step, StepVerdict, Stop};
 
 /// The fuzzer's state across iterations.
 struct Fuzzer<'a> {
     endpoint: &'a Endpoint,
-    clock: Clock,
+    clock: Now,
     rng: StdRng,
     run_id: u32,
     epoch: u32,
@@ -68,7 +68,7 @@ struct Evidence {
     allows: Option<RawRule<'static>>,
 }
 
-fn new_session(endpoint: &Endpoint, clock: &Clock, run_id: u32, epoch: u32) -> Session {
+fn new_session(endpoint: &Endpoint, clock: &Now, run_id: u32, epoch: u32) -> Session {
     Session::new(endpoint.clone(), clock.clone(), Namer::new(run_id, epoch))
 }
 
@@ -503,7 +503,7 @@ impl Fuzzer<'_> {
 /// the end (unjudged).
 pub async fn run(
     endpoint: &Endpoint,
-    clock: Clock,
+    clock: Now,
     options: &NetFuzzOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<NetFuzzReport, NetFuzzError> {

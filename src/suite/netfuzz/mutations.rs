@@ -21,7 +21,7 @@ use crate::spec::{
     UpdateRecordsRequest,
 };
 use crate::suite::refusal::RawRule;
-use crate::suite::session::{Clock, Session};
+use crate::suite::session::{Now, Session};
 use crate::suite::verdict::Stop;
 
 /// A token this endpoint never issued.
@@ -85,7 +85,7 @@ fn first_patch(body: &mut Value) -> Option<&mut Map<String, Value>> {
 pub(super) struct Mutator<'a> {
     pub rng: &'a mut StdRng,
     pub session: &'a mut Session,
-    pub clock: &'a Clock,
+    pub clock: &'a Now,
     /// Valid calls of the run; a ListRecords made to get a token counts as one.
     pub valid_calls: &'a mut u64,
 }
