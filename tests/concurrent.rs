@@ -52,7 +52,10 @@ async fn a_hundred_concurrent_rounds_on_the_clean_server_raise_no_false_alarm() 
         report.verdict,
         Verdict::Pass,
         "false alarm:\n{}",
-        report.violation.map(|v| v.timeline).unwrap_or_default()
+        report
+            .violation
+            .map(|v| cogsync::report::history::timeline(&v.ops, &v.stuck, 100))
+            .unwrap_or_default()
     );
     assert!(
         report.operations >= 100 * 4 * 20,
@@ -76,7 +79,8 @@ async fn the_lost_update_race_is_caught_and_shown_as_a_timeline() {
         Verdict::Fail,
         "two winners with one SyncCount must be caught"
     );
-    let violation = report.violation.expect("the violation is reported");
+    let mut violation = report.violation.expect("the violation is reported");
+    cogsync::report::history::render(&mut violation);
     assert!(
         violation.timeline.contains('!'),
         "the timeline marks the operations that cannot be ordered:\n{}",

@@ -358,6 +358,7 @@ fn close_run(
     pacing: Option<(Pacing, usize)>,
 ) -> CliResult {
     report.tally();
+    report.render_histories();
     let artifacts = Artifacts {
         dir: args.artifacts.clone(),
     };

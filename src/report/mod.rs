@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 pub mod artifacts;
+pub mod history;
 pub mod human;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -121,6 +122,13 @@ impl RunReport {
             cases: Vec::new(),
             random: None,
             concurrent: None,
+        }
+    }
+
+    /// Renders the concurrent phase's violation (timeline, EDN, JSON history) for the reports.
+    pub fn render_histories(&mut self) {
+        if let Some(violation) = self.concurrent.as_mut().and_then(|c| c.violation.as_mut()) {
+            history::render(violation);
         }
     }
 

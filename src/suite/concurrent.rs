@@ -54,15 +54,26 @@ pub struct ConcurrentPlan {
     pub rounds_in_flight: usize,
 }
 
-/// A violation, minimised, as reports show it.
+/// A violation, minimised: the operations no order explains. Reports render it
+/// (`crate::report::history`) into a timeline, an EDN event list and a JSON history, which the
+/// JSON report keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NotLinearizable {
     pub devices: usize,
     pub operations: usize,
+    /// The history itself (not in the JSON report, which keeps the renderings below).
+    #[serde(skip)]
+    pub ops: Vec<HistoryOp>,
+    /// Indices into `ops` of the operations that cannot come next.
+    #[serde(skip)]
+    pub stuck: Vec<usize>,
+    #[serde(default)]
     pub timeline: String,
     /// Knossos/Jepsen-style EDN event list.
+    #[serde(default)]
     pub edn: String,
     /// The operations as JSON (call, answer, times), for tools and for reading.
+    #[serde(default)]
     pub history: serde_json::Value,
 }
 
@@ -346,24 +357,6 @@ fn phase_detail(plan: &ConcurrentPlan, rounds_run: usize, unknown_rounds: usize)
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-fn history_json(ops: &[HistoryOp]) -> serde_json::Value {
-    serde_json::Value::Array(
-        ops.iter()
-            .map(|o| {
-                serde_json::json!({
-                    "device": o.device,
-                    "lane": o.lane,
-                    "invoke_ns": o.invoke_ns,
-                    "complete_ns": o.complete_ns,
-                    "operation": linear::label(o),
-                    "call": format!("{:?}", o.call),
-                    "answer": o.observed.as_ref().map(|x| format!("{x:?}")),
-                })
-            })
-            .collect(),
-    )
-}
-
 /// Runs the concurrent phase: rounds of racing devices, each history checked.
 pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
     let started = Instant::now();
@@ -477,9 +470,11 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
         NotLinearizable {
             devices: devices.len(),
             operations: ops.len(),
-            timeline: linear::timeline(&ops, &stuck, 100),
-            edn: linear::to_edn(&ops),
-            history: history_json(&ops),
+            ops,
+            stuck,
+            timeline: String::new(),
+            edn: String::new(),
+            history: serde_json::Value::Null,
         }
     });
     let verdict = if violation.is_some() {
