@@ -3,9 +3,11 @@
 //! and the curl scripts of failures, run with the real `curl`: they send the bytes that were sent
 //! and get the answer the harness got.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use cogsync::client::{Endpoint, EndpointOptions, RawRequest};
@@ -257,27 +259,7 @@ impl Drop for Serve {
 }
 
 fn serve(extra: &[&str]) -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cogsync"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("cogsync serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("serve prints its URL")
-            .expect("readable");
-        if let Some(at) = line.find("http://") {
-            break line[at..]
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-        }
-    };
+    let (child, url) = common::spawn_serve(extra);
     Serve { child, url }
 }
 

@@ -329,6 +329,18 @@ fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A response's headers as (name, value) pairs, values read leniently.
+pub fn header_pairs(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A header's value, by case-insensitive name (HTTP header names are).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -478,16 +490,7 @@ impl Endpoint {
             .await
             .map_err(|e| Trouble::Connection(describe(&e)))?;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = header_pairs(response.headers());
         let limit = self.options.response_bytes_max;
         let mut body = Vec::new();
         while let Some(chunk) = response

@@ -32,16 +32,7 @@ impl InProcess {
             .map_err(|e| Trouble::Connection(format!("request not sent: {e}")))?;
         let response = handle(&self.service, request).await;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = crate::client::header_pairs(response.headers());
         let body = axum::body::to_bytes(response.into_body(), RESPONSE_BYTES_MAX)
             .await
             .map_err(|e| Trouble::Connection(format!("cannot read the answer: {e}")))?
