@@ -1,7 +1,7 @@
 //! `cogsync fuzz`: network fuzzing of an endpoint (default: an embedded reference server).
 
 use std::io::{IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +13,8 @@ use super::endpoint::{
 use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
-use crate::report::{curl, transcript};
+use crate::report::artifacts::Artifacts;
+use crate::report::fuzz as fuzz_report;
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
 
@@ -103,53 +104,6 @@ fn embedded_only<T: std::str::FromStr<Err: std::fmt::Display>>(
     }
 }
 
-fn save(dir: &Path, name: &str, contents: &str) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
-}
-
-fn print_findings(report: &NetFuzzReport, base_url: &str, artifacts: &Path) -> anyhow::Result<()> {
-    for (i, finding) in report.findings.iter().enumerate() {
-        println!("\n{}", netfuzz::finding_line(finding));
-        let stem = format!("netfuzz-{}-{:02}", report.seed, i + 1);
-        let json = serde_json::to_string_pretty(finding).context("cannot encode a finding")?;
-        // `.finding.json`: not a file for `cogsync replay`; the curl script beside it resends
-        // the request.
-        let json_path = save(artifacts, &format!("{stem}.finding.json"), &json)?;
-        let curl = curl::request_script(base_url, &finding.request.to_raw());
-        let curl_path = save(artifacts, &format!("{stem}.finding.sh"), &curl)?;
-        println!(
-            "  request body {} bytes, shrunk to {}; saved {} and {}",
-            finding.body_bytes_original,
-            finding.body_bytes_shrunk,
-            json_path.display(),
-            curl_path.display()
-        );
-        println!("  reproduce with:\n{}", indent(&curl));
-        println!("  answer:\n{}", indent(&finding.answer));
-        if !finding.steps.is_empty() {
-            println!(
-                "  transcript (last steps):\n{}",
-                indent(&transcript(&finding.steps))
-            );
-        }
-    }
-    Ok(())
-}
-
-/// NON-STRICT notes: one line each and the request, not saved (they fail nothing).
-fn print_notes(report: &NetFuzzReport) {
-    for note in &report.notes {
-        println!("\n{}", netfuzz::note_line(note));
-        println!(
-            "  request: {} {}",
-            note.request.method, note.request.path_and_query
-        );
-    }
-}
-
 /// The command that repeats the run exactly: its seed and iteration count, and what chose the
 /// endpoint; the sequence digest of a repeat is the same.
 fn repeat_line(args: &FuzzArgs, report: &NetFuzzReport) -> String {
@@ -170,13 +124,6 @@ fn repeat_line(args: &FuzzArgs, report: &NetFuzzReport) -> String {
         line.push_str(" --strict");
     }
     format!("{line} (sequence digest {})", report.sequence_digest)
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub async fn fuzz(args: FuzzArgs) -> CliResult {
@@ -247,22 +194,17 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
     let report = netfuzz::run(&target.endpoint, wall_clock(), &options, &mut progress)
         .await
         .map_err(anyhow::Error::from)?;
-    print_notes(&report);
-    print_findings(&report, target.endpoint.base_url(), &args.artifacts)?;
+    let artifacts = Artifacts {
+        dir: args.artifacts.clone(),
+    };
+    fuzz_report::print_notes(&report);
+    fuzz_report::save_and_print_findings(&report, target.endpoint.base_url(), &artifacts)
+        .map_err(|e| CliError::Harness(e.to_string()))?;
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report).context("cannot encode the report")?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    println!(
-        "\n{} requests in {:.1} s ({:.0} requests/s): {} malformed, {} valid calls, {} skipped",
-        report.requests,
-        report.elapsed_ms / 1000.0,
-        report.requests_per_sec(),
-        report.malformed,
-        report.valid_calls,
-        report.skipped
-    );
-    println!("{}", report.summary_line());
+    fuzz_report::print_summary(&report);
     println!("{}", repeat_line(&args, &report));
     if let Some(running) = target.embedded {
         running

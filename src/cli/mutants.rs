@@ -6,22 +6,19 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use serde::Serialize;
 
 use super::endpoint::wall_clock;
 use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::client::{Endpoint, EndpointOptions};
 use crate::report::Summary;
+use crate::report::mutants::{
+    MutantRow, MutantsReport, VariantRow, print_clean, print_closing, print_fault_header,
+    print_fault_row, print_figures, print_variant_header, print_variant_row,
+};
 use crate::server::{self, Fault, ServerConfig, Variant};
 use crate::suite::pacer::Jobs;
 use crate::suite::run::{DEFAULT, Plan, SuiteOptions, SuiteOutcome, run_suite};
-use crate::suite::verdict::Verdict;
-
-/// Failing case IDs shown in the variants table; the JSON report lists all of them.
-const FAILING_IDS_SHOWN: usize = 3;
-/// Characters of a failure detail shown under the variants table.
-const DETAIL_CHARS_SHOWN: usize = 220;
 
 #[derive(Debug, Args)]
 pub struct MutantsArgs {
@@ -53,55 +50,6 @@ pub struct MutantsArgs {
     /// Write both tables as JSON.
     #[arg(long, value_name = "PATH")]
     pub json: Option<std::path::PathBuf>,
-}
-
-/// One row of the faults table.
-#[derive(Debug, Clone, Serialize)]
-pub struct MutantRow {
-    pub fault: String,
-    pub description: String,
-    pub killed: bool,
-    /// Only a concurrent phase can catch this fault, and it survived.
-    pub needs_concurrency: bool,
-    /// The case ID (or `random`) whose failure killed the fault.
-    pub killed_by: Option<String>,
-    pub first_failure_ms: Option<f64>,
-    /// Steps of the killing case's transcript, or actions of the shrunk random sequence.
-    pub shrunk_len: Option<usize>,
-    pub wall_ms: f64,
-}
-
-/// One row of the variants table.
-#[derive(Debug, Clone, Serialize)]
-pub struct VariantRow {
-    pub variant: String,
-    pub description: String,
-    pub covers: Vec<String>,
-    /// No FAIL and no ERROR in the whole run (NON-STRICT is allowed: that is the point).
-    pub passed: bool,
-    pub summary: String,
-    /// IDs of the cases (and `random`, `concurrent`) that failed or errored, in case order.
-    pub failing: Vec<String>,
-    /// `<id>: <detail>` of the first of them.
-    pub first_failure: Option<String>,
-    pub wall_ms: f64,
-}
-
-#[derive(Debug, Serialize)]
-struct MutantsReport {
-    seed: u64,
-    /// The faults table.
-    rows: Vec<MutantRow>,
-    variants: Vec<VariantRow>,
-    clean_passed: bool,
-    clean_summary: String,
-    killed: usize,
-    total: usize,
-    variants_passed: usize,
-    variants_total: usize,
-    median_time_to_kill_ms: Option<f64>,
-    median_shrunk_len: Option<f64>,
-    wall_ms: f64,
 }
 
 /// What one run serves: the reference server, one fault, or one variant.
@@ -248,20 +196,6 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     })
 }
 
-fn seconds(ms: f64) -> String {
-    format!("{:.1} s", ms / 1000.0)
-}
-
-/// One line of text, at most `chars` characters.
-fn one_line(text: &str, chars: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut shown: String = flat.chars().take(chars).collect();
-    if flat.chars().nth(chars).is_some() {
-        shown.push_str("...");
-    }
-    shown
-}
-
 /// What `--only` names (or everything): the faults and the variants to run.
 fn selection(only: &[String]) -> Result<(Vec<Fault>, Vec<Variant>), CliError> {
     if only.is_empty() {
@@ -319,45 +253,6 @@ async fn run_variant(
     })
 }
 
-fn print_fault_row(row: &MutantRow) {
-    let verdict = match (row.killed, row.needs_concurrency) {
-        (true, _) => "killed",
-        (false, true) => "survived*",
-        (false, false) => "SURVIVED",
-    };
-    println!(
-        "{:<40} {:<9} {:<52} {:>9} {:>7}",
-        row.fault,
-        verdict,
-        row.killed_by.as_deref().unwrap_or("-"),
-        row.first_failure_ms
-            .map_or("-".to_owned(), |ms| format!("{:.2} s", ms / 1000.0)),
-        row.shrunk_len.map_or("-".to_owned(), |n| n.to_string()),
-    );
-}
-
-fn print_variant_row(row: &VariantRow) {
-    let failing = match row.failing.len() {
-        0 => "-".to_owned(),
-        n if n <= FAILING_IDS_SHOWN => row.failing.join(", "),
-        n => format!(
-            "{} (+{} more)",
-            row.failing[..FAILING_IDS_SHOWN].join(", "),
-            n - FAILING_IDS_SHOWN
-        ),
-    };
-    println!(
-        "{:<34} {:<7} {:>8}  {}",
-        row.variant,
-        if row.passed { "passed" } else { "FAILED" },
-        seconds(row.wall_ms),
-        failing
-    );
-    if let Some(first) = &row.first_failure {
-        println!("    first failure: {}", one_line(first, DETAIL_CHARS_SHOWN));
-    }
-}
-
 pub async fn run(args: MutantsArgs) -> CliResult {
     let seed = args.seed.unwrap_or_else(rand::random);
     let (faults, variants) = selection(&args.only)?;
@@ -371,26 +266,11 @@ pub async fn run(args: MutantsArgs) -> CliResult {
     let clean = run_against(Subject::Clean, &args, seed).await?;
     let clean_summary = summary(&clean);
     let clean_passed = clean_summary.success() && clean_summary.non_strict == 0;
-    println!(
-        "clean server: {} ({:.1} s)",
-        clean_summary.line(),
-        started.elapsed().as_secs_f64()
-    );
-    for case in clean.cases.iter().filter(|c| c.verdict != Verdict::Pass) {
-        println!(
-            "  {} {}: {}",
-            case.verdict.label(),
-            case.id,
-            case.detail.as_deref().unwrap_or("")
-        );
-    }
+    print_clean(&clean_summary, &clean.cases, started.elapsed());
 
     let mut rows = Vec::new();
     if !faults.is_empty() {
-        println!(
-            "\n{:<40} {:<9} {:<52} {:>9} {:>7}",
-            "fault", "verdict", "killed by", "1st fail", "length"
-        );
+        print_fault_header();
         for fault in faults {
             let row = run_fault(fault, &args, seed).await?;
             print_fault_row(&row);
@@ -400,10 +280,7 @@ pub async fn run(args: MutantsArgs) -> CliResult {
 
     let mut variant_rows = Vec::new();
     if !variants.is_empty() {
-        println!(
-            "\n{:<34} {:<7} {:>8}  failing cases",
-            "variant", "verdict", "wall"
-        );
+        print_variant_header();
         for variant in variants {
             let row = run_variant(variant, &args, seed).await?;
             print_variant_row(&row);
@@ -433,20 +310,7 @@ pub async fn run(args: MutantsArgs) -> CliResult {
         variants: variant_rows,
         wall_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
-    if report.total > 0 {
-        println!(
-            "\nmedian time to kill {}; median length {}",
-            report
-                .median_time_to_kill_ms
-                .map_or("-".to_owned(), |ms| format!("{:.2} s", ms / 1000.0)),
-            report
-                .median_shrunk_len
-                .map_or("-".to_owned(), |n| format!("{n} steps")),
-        );
-    }
-    if pending > 0 {
-        println!("* survived, and only a concurrent phase can catch it: {pending} fault(s)");
-    }
+    print_figures(&report, pending);
     if let Some(path) = &args.json {
         std::fs::write(
             path,
@@ -454,14 +318,7 @@ pub async fn run(args: MutantsArgs) -> CliResult {
         )
         .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    println!(
-        "\nfaults killed {killed}/{}, variants passed {variants_passed}/{}, clean server {}, \
-         wall time {}",
-        report.total,
-        report.variants_total,
-        if clean_passed { "passed" } else { "FAILED" },
-        seconds(report.wall_ms)
-    );
+    print_closing(&report);
     let ok = clean_passed && survived == 0 && variants_passed == report.variants_total;
     Ok(if ok { EXIT_OK } else { EXIT_FAILED })
 }

@@ -77,7 +77,18 @@ impl Artifacts {
         )
     }
 
-    fn write(&self, path: &Path, contents: &str) -> Result<(), ArtifactError> {
+    /// The files of the network fuzzer's finding number `n` of the run seeded with `seed`: the
+    /// finding as JSON and a curl script that resends its request.
+    pub fn fuzz_finding(&self, seed: u64, n: usize) -> (PathBuf, PathBuf) {
+        let stem = format!("netfuzz-{seed}-{n:02}");
+        (
+            self.dir.join(format!("{stem}.finding.json")),
+            self.dir.join(format!("{stem}.finding.sh")),
+        )
+    }
+
+    /// Writes one file under the directory, creating it first.
+    pub fn write(&self, path: &Path, contents: &str) -> Result<(), ArtifactError> {
         let error = |source| ArtifactError {
             path: path.display().to_string(),
             source,

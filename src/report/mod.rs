@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 pub mod artifacts;
+pub mod fuzz;
 pub mod history;
 pub mod human;
+pub mod mutants;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
