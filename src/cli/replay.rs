@@ -10,7 +10,7 @@ use super::endpoint::{EndpointArgs, FirstRequestFinding, target, wall_clock};
 use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_NOT_REPRODUCED};
 use crate::report::artifacts::SavedFailure;
-use crate::report::transcript;
+use crate::report::replay as replay_report;
 use crate::suite::cases;
 use crate::suite::machine::run_sequence;
 use crate::suite::pacer::Jobs;
@@ -101,10 +101,7 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
     let target = match target(&endpoint_args).await? {
         Ok(t) => t,
         Err(FirstRequestFinding { trouble, .. }) => {
-            println!(
-                "the endpoint accepted the connection, then: {trouble} (on the first request)"
-            );
-            println!("0 passed, 1 failed");
+            replay_report::first_request_finding(&trouble);
             return Ok(EXIT_FAILED);
         }
     };
@@ -112,12 +109,7 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
         Some(case) => format!("case {}", case.id),
         None => format!("{} action(s)", saved.actions.len()),
     };
-    println!(
-        "cogsync replay: {what} from {} against {} ({whose})",
-        args.file.display(),
-        target.label
-    );
-    println!("originally: {}", saved.reason);
+    replay_report::opening(&what, &args.file, &target.label, whose, &saved.reason);
     let run_id: u32 = rand::random();
     let (failure, steps) = match case {
         Some(case) => {
@@ -151,7 +143,7 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
             (run.failure.map(|stop| stop.to_string()), run.steps)
         }
     };
-    print!("{}", transcript(&steps));
+    replay_report::outcome(&steps, failure.as_deref());
     if let Some(running) = target.embedded {
         running
             .shutdown()
@@ -159,19 +151,7 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
             .context("the embedded server did not stop cleanly")?;
     }
     match failure {
-        Some(why) => {
-            println!("reproduced: {why}");
-            println!("0 passed, 1 failed");
-            Ok(EXIT_FAILED)
-        }
-        None => {
-            println!(
-                "did not reproduce: each of the {} answers above was compared with the model \
-                 (status, error type, records, counts and flags) and every one was allowed",
-                steps.len()
-            );
-            println!("1 passed, 0 failed");
-            Ok(EXIT_NOT_REPRODUCED)
-        }
+        Some(_) => Ok(EXIT_FAILED),
+        None => Ok(EXIT_NOT_REPRODUCED),
     }
 }

@@ -820,18 +820,20 @@ fn record_summary(record: &ExpectedRecord) -> String {
     format!("{}@{}{}", record.key, record.sync_count, removed)
 }
 
+/// `key@count="value"` (long values cut at 24 characters), or `key@count(removed)`.
 fn observed_record_summary(record: &Record) -> String {
-    let removed = if record.value.is_none() {
-        "(removed)"
-    } else {
-        ""
-    };
-    format!(
-        "{}@{}{}",
-        record.key.as_deref().unwrap_or("?"),
-        opt(record.sync_count),
-        removed
-    )
+    let key = record.key.as_deref().unwrap_or("?");
+    let count = opt(record.sync_count);
+    match &record.value {
+        Some(v) if v.chars().count() > 24 => {
+            format!(
+                "{key}@{count}={:?}…",
+                v.chars().take(24).collect::<String>()
+            )
+        }
+        Some(v) => format!("{key}@{count}={v:?}"),
+        None => format!("{key}@{count}(removed)"),
+    }
 }
 
 /// Lists stay readable in transcripts: long ones are cut after [`LIST_ITEMS_SHOWN`] items.

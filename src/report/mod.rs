@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod history;
 pub mod human;
 pub mod mutants;
+pub mod replay;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};

@@ -420,7 +420,7 @@ impl<T: Transport> Session<T> {
             operation: operation_name(&call).to_owned(),
             exchanges,
             expected: expected_text,
-            actual: summarize(&observed),
+            actual: observed.to_string(),
             verdict: verdict.clone(),
         });
         match judgement {
@@ -516,100 +516,6 @@ fn operation_name(call: &Call) -> &'static str {
         Call::ListDatasets(_) => "ListDatasets",
         Call::DeleteDataset(_) => "DeleteDataset",
         Call::DescribeIdentityUsage(_) => "DescribeIdentityUsage",
-    }
-}
-
-/// A one-line account of an answer for transcripts.
-pub fn summarize(observed: &Observed) -> String {
-    match observed {
-        Observed::Error {
-            status,
-            kind,
-            message,
-        } => format!(
-            "{status} {} {}",
-            kind.map_or("(no x-amzn-ErrorType)", |k| k.type_name()),
-            message
-                .as_deref()
-                .map(|m| format!("{m:?}"))
-                .unwrap_or_default()
-        ),
-        Observed::UpdateRecords(r) => format!(
-            "200 Records=[{}]",
-            records_text(r.records.as_deref().unwrap_or(&[]))
-        ),
-        Observed::ListRecords(pages) => {
-            let records: Vec<_> = pages
-                .iter()
-                .flat_map(|p| p.records.clone().unwrap_or_default())
-                .collect();
-            let last = pages.last();
-            format!(
-                "200 in {} page(s): Records=[{}] DatasetSyncCount={} DatasetExists={} DeletedAfter={}",
-                pages.len(),
-                records_text(&records),
-                opt(last.and_then(|p| p.dataset_sync_count)),
-                opt(last.and_then(|p| p.dataset_exists)),
-                opt(last.and_then(|p| p.dataset_deleted_after_requested_sync_count)),
-            )
-        }
-        Observed::DescribeDataset(r) => format!("200 Dataset={}", dataset_text(r.dataset.as_ref())),
-        Observed::DeleteDataset(r) => format!("200 Dataset={}", dataset_text(r.dataset.as_ref())),
-        Observed::ListDatasets(pages) => {
-            let names: Vec<String> = pages
-                .iter()
-                .flat_map(|p| p.datasets.clone().unwrap_or_default())
-                .map(|d| d.dataset_name.unwrap_or_default())
-                .collect();
-            format!(
-                "200 in {} page(s): Datasets=[{}]",
-                pages.len(),
-                names.join(", ")
-            )
-        }
-        Observed::DescribeIdentityUsage(r) => match &r.identity_usage {
-            Some(u) => format!(
-                "200 DatasetCount={} DataStorage={}",
-                opt(u.dataset_count),
-                opt(u.data_storage)
-            ),
-            None => "200 without IdentityUsage".to_owned(),
-        },
-    }
-}
-
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "absent".to_owned(), |v| v.to_string())
-}
-
-fn records_text(records: &[crate::spec::Record]) -> String {
-    records
-        .iter()
-        .map(|r| {
-            let key = r.key.as_deref().unwrap_or("?");
-            let count = opt(r.sync_count);
-            match &r.value {
-                Some(v) if v.chars().count() > 24 => format!(
-                    "{key}@{count}={:?}…",
-                    v.chars().take(24).collect::<String>()
-                ),
-                Some(v) => format!("{key}@{count}={v:?}"),
-                None => format!("{key}@{count}(removed)"),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn dataset_text(d: Option<&crate::spec::Dataset>) -> String {
-    match d {
-        None => "absent".to_owned(),
-        Some(d) => format!(
-            "{{{} NumRecords={} DataStorage={}}}",
-            d.dataset_name.as_deref().unwrap_or("?"),
-            opt(d.num_records),
-            opt(d.data_storage)
-        ),
     }
 }
 
