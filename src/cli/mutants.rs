@@ -112,14 +112,7 @@ async fn run_against(
 }
 
 fn summary(outcome: &SuiteOutcome) -> Summary {
-    Summary::of(
-        outcome
-            .cases
-            .iter()
-            .map(|c| c.verdict)
-            .chain(outcome.random.as_ref().map(|r| r.verdict))
-            .chain(outcome.concurrent.as_ref().map(|c| c.verdict)),
-    )
+    Summary::of(outcome.verdicts())
 }
 
 /// Every part of a run that failed it, in run order: (ID, why).

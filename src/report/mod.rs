@@ -137,13 +137,11 @@ impl RunReport {
 
     /// Recounts the summary from the cases and the random phase.
     pub fn tally(&mut self) {
-        self.summary = Summary::of(
-            self.cases
-                .iter()
-                .map(|c| c.verdict)
-                .chain(self.random.as_ref().map(|r| r.verdict))
-                .chain(self.concurrent.as_ref().map(|c| c.verdict)),
-        );
+        self.summary = Summary::of(crate::suite::run::verdicts_of(
+            &self.cases,
+            self.random.as_ref(),
+            self.concurrent.as_ref(),
+        ));
     }
 
     /// The JSON report; transcripts are kept only for cases that did not pass, so the file

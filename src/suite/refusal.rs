@@ -338,20 +338,28 @@ fn accepted(rule: &RawRule<'_>, response: &RawResponse) -> Option<Departure> {
     }
 }
 
+/// ERR-1: an error's body is a JSON object with a message.
+fn message_missing(error: &ErrorReply, response: &RawResponse) -> Option<Departure> {
+    if error.message().is_some() {
+        return None;
+    }
+    departure(
+        RefusalOracle::ErrorMessageMissing,
+        format!(
+            "body: expected a JSON object with a message, got {}",
+            body_start(response)
+        ),
+    )
+}
+
 /// A refusal of a reference kind: its status (ERR-2) and a message (ERR-1).
 fn reference_refusal(
     kind: ErrorKind,
     error: &ErrorReply,
     response: &RawResponse,
 ) -> Option<Departure> {
-    if error.message().is_none() {
-        return departure(
-            RefusalOracle::ErrorMessageMissing,
-            format!(
-                "body: expected a JSON object with a message, got {}",
-                body_start(response)
-            ),
-        );
+    if let Some(missing) = message_missing(error, response) {
+        return Some(missing);
     }
     if kind.status() != error.status {
         return departure(
@@ -401,14 +409,8 @@ fn other_refusal(
             format!("x-amzn-ErrorType: expected {}, got {name}", names()),
         );
     }
-    if error.message().is_none() {
-        return departure(
-            RefusalOracle::ErrorMessageMissing,
-            format!(
-                "body: expected a JSON object with a message, got {}",
-                body_start(response)
-            ),
-        );
+    if let Some(missing) = message_missing(error, response) {
+        return Some(missing);
     }
     match rule.other_refusal {
         Allow::No | Allow::Reference => None,

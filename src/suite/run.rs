@@ -300,6 +300,26 @@ pub struct SuiteOutcome {
     pub pacing: Pacing,
 }
 
+impl SuiteOutcome {
+    /// Every verdict of the run: each case's, then each phase's that ran.
+    pub fn verdicts(&self) -> impl Iterator<Item = Verdict> + '_ {
+        verdicts_of(&self.cases, self.random.as_ref(), self.concurrent.as_ref())
+    }
+}
+
+/// The verdicts of a run's parts, cases first: what summaries count.
+pub fn verdicts_of<'a>(
+    cases: &'a [CaseReport],
+    random: Option<&'a super::machine::RandomReport>,
+    concurrent: Option<&'a super::concurrent::ConcurrentReport>,
+) -> impl Iterator<Item = Verdict> + 'a {
+    cases
+        .iter()
+        .map(|c| c.verdict)
+        .chain(random.map(|r| r.verdict))
+        .chain(concurrent.map(|c| c.verdict))
+}
+
 fn matches_prefix(id: &str, prefixes: &[String]) -> bool {
     prefixes.iter().any(|p| id.starts_with(p.as_str()))
 }
