@@ -98,6 +98,10 @@ pub struct CheckArgs {
     /// Write JUnit XML.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// What to call this endpoint in the reports (the column of `cogsync matrix`); the
+    /// default is its address.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// Where failing sequences are saved (JSON for `cogsync replay`, and a curl script).
     #[arg(long, default_value = "cogsync-failures", value_name = "DIR")]
     pub artifacts: PathBuf,
@@ -442,6 +446,7 @@ pub async fn check(args: CheckArgs) -> CliResult {
                 .clone()
                 .unwrap_or_else(|| exchange.url.clone());
             let mut report = RunReport::new(&base, run_id, seed, args.strict, started_at);
+            report.name = args.name.clone();
             report.cases.push(preflight_finding(&trouble, exchange));
             report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             return close_run(&mut report, &args, &human, false, None);
@@ -517,6 +522,7 @@ pub async fn check(args: CheckArgs) -> CliResult {
         args.strict,
         started_at,
     );
+    report.name = args.name.clone();
     report.cases = outcome.cases;
     report.not_run = outcome.not_run;
     report.random = outcome.random;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Call, Observed};
-use crate::suite::concurrent::NotLinearizable;
+use crate::suite::concurrent::RoundHistory;
 use crate::suite::linear::HistoryOp;
 
 /// Columns of the timeline in reports.
@@ -12,13 +12,13 @@ pub const TIMELINE_WIDTH: usize = 100;
 
 /// Fills in the renderings of `violation` from its operations (a violation read back from a
 /// JSON report has none and keeps the renderings it was saved with).
-pub fn render(violation: &mut NotLinearizable) {
+pub fn render(violation: &mut RoundHistory) {
     if violation.ops.is_empty() {
         return;
     }
     violation.timeline = timeline(&violation.ops, &violation.stuck, TIMELINE_WIDTH);
     violation.edn = to_edn(&violation.ops);
-    violation.history = history_json(&violation.ops);
+    violation.history = history_json(&violation.ops, &violation.stuck);
 }
 
 /// A short label of an operation for timelines.
@@ -188,11 +188,18 @@ pub fn to_edn(ops: &[HistoryOp]) -> String {
     out
 }
 
-/// The operations as JSON (call, answer, times).
-pub fn history_json(ops: &[HistoryOp]) -> serde_json::Value {
+/// The operations as JSON (call, answer, times; `status` is the HTTP status of an answer, null
+/// when there was none; `stuck` marks the operations that cannot come next).
+pub fn history_json(ops: &[HistoryOp], stuck: &[usize]) -> serde_json::Value {
     serde_json::Value::Array(
         ops.iter()
-            .map(|o| {
+            .enumerate()
+            .map(|(i, o)| {
+                let status = match &o.observed {
+                    None => None,
+                    Some(Observed::Error { status, .. }) => Some(*status),
+                    Some(_) => Some(200),
+                };
                 serde_json::json!({
                     "device": o.device,
                     "lane": o.lane,
@@ -201,6 +208,8 @@ pub fn history_json(ops: &[HistoryOp]) -> serde_json::Value {
                     "operation": label(o),
                     "call": format!("{:?}", o.call),
                     "answer": o.observed.as_ref().map(|x| format!("{x:?}")),
+                    "status": status,
+                    "stuck": stuck.contains(&i),
                 })
             })
             .collect(),
@@ -226,7 +235,7 @@ mod tests {
             edn.contains(":type :invoke") && edn.contains(":type :ok"),
             "{edn}"
         );
-        let json = history_json(&ops);
+        let json = history_json(&ops, &[1]);
         assert_eq!(json.as_array().map(Vec::len), Some(2));
     }
 }

@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod history;
 pub mod human;
 pub mod mutants;
+pub mod profile;
 pub mod replay;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -77,6 +78,9 @@ pub struct RunReport {
     pub tool: String,
     pub version: String,
     pub endpoint: String,
+    /// What `check --name` called the endpoint (matrix columns); absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub run_id: String,
     #[serde(with = "crate::spec::seed_text")]
     pub seed: u64,
@@ -91,6 +95,9 @@ pub struct RunReport {
     pub cases: Vec<CaseReport>,
     pub random: Option<RandomReport>,
     pub concurrent: Option<ConcurrentReport>,
+    /// Which allowed outcome the endpoint chose on every AMB- row.
+    #[serde(default)]
+    pub profile: Vec<profile::ProfileEntry>,
 }
 
 /// One verdict of a run as reporters list it: a named case or a phase.
@@ -115,6 +122,7 @@ impl RunReport {
             tool: "cogsync".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             endpoint: endpoint.to_owned(),
+            name: None,
             run_id: format!("{run_id:08x}"),
             seed,
             strict,
@@ -125,18 +133,32 @@ impl RunReport {
             cases: Vec::new(),
             random: None,
             concurrent: None,
+            profile: Vec::new(),
         }
     }
 
-    /// Renders the concurrent phase's violation (timeline, EDN, JSON history) for the reports.
+    /// What to call the endpoint: its `--name`, or its address.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.endpoint)
+    }
+
+    /// Renders the concurrent phase's histories, the violation and the passing example
+    /// (timeline, EDN, JSON history), for the reports.
     pub fn render_histories(&mut self) {
-        if let Some(violation) = self.concurrent.as_mut().and_then(|c| c.violation.as_mut()) {
-            history::render(violation);
+        if let Some(concurrent) = self.concurrent.as_mut() {
+            for round in [&mut concurrent.violation, &mut concurrent.example]
+                .into_iter()
+                .flatten()
+            {
+                history::render(round);
+            }
         }
     }
 
-    /// Recounts the summary from the cases and the random phase.
+    /// Recounts the summary from the cases and the random phase, and works out the ambiguity
+    /// profile (which needs every transcript: call it before dropping any).
     pub fn tally(&mut self) {
+        self.profile = profile::profile(&self.cases, self.random.as_ref());
         self.summary = Summary::of(crate::suite::run::verdicts_of(
             &self.cases,
             self.random.as_ref(),

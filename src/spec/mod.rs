@@ -3,6 +3,7 @@
 //! Data only. The model, the server and the suite all speak in these words, but none of the
 //! behaviour of the service lives here.
 
+pub mod catalogue;
 mod error;
 mod level;
 mod limits;

@@ -54,17 +54,17 @@ pub struct ConcurrentPlan {
     pub rounds_in_flight: usize,
 }
 
-/// A violation, minimised: the operations no order explains. Reports render it
-/// (`crate::report::history`) into a timeline, an EDN event list and a JSON history, which the
-/// JSON report keeps.
+/// One round's history: a violation, minimised (the operations no order explains), or a
+/// round that passed, kept as an example. Reports render it (`crate::report::history`) into a
+/// timeline, an EDN event list and a JSON history, which the JSON report keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NotLinearizable {
+pub struct RoundHistory {
     pub devices: usize,
     pub operations: usize,
     /// The history itself (not in the JSON report, which keeps the renderings below).
     #[serde(skip)]
     pub ops: Vec<HistoryOp>,
-    /// Indices into `ops` of the operations that cannot come next.
+    /// Indices into `ops` of the operations that cannot come next (none in a passing round).
     #[serde(skip)]
     pub stuck: Vec<usize>,
     #[serde(default)]
@@ -95,7 +95,10 @@ pub struct ConcurrentReport {
     pub indeterminate: u64,
     pub elapsed_ms: f64,
     pub check_ms: f64,
-    pub violation: Option<NotLinearizable>,
+    pub violation: Option<RoundHistory>,
+    /// The lowest-numbered round that was proven linearizable, for reports to draw.
+    #[serde(default)]
+    pub example: Option<RoundHistory>,
     pub first_failure_ms: Option<f64>,
 }
 
@@ -365,6 +368,7 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
     let mut indeterminate = 0u64;
     let mut check_ms = 0.0;
     let mut found: Option<(Vec<HistoryOp>, Vec<usize>)> = None;
+    let mut example: Option<(usize, Vec<HistoryOp>)> = None;
     let mut first_failure_ms = None;
     let mut rounds_run = 0;
     let mut unknown_rounds = 0;
@@ -427,7 +431,11 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
         rounds_run += 1;
         (plan.progress)(rounds_run);
         match checked {
-            RoundCheck::Linearizable => {}
+            RoundCheck::Linearizable => {
+                if example.as_ref().is_none_or(|(r, _)| round < *r) {
+                    example = Some((round, ops));
+                }
+            }
             RoundCheck::Unknown => unknown_rounds += 1,
             RoundCheck::Violation(sub, stuck) => {
                 first_failure_ms.get_or_insert(started.elapsed().as_secs_f64() * 1000.0);
@@ -463,20 +471,8 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
         }
         found = Some((best_ops, best_stuck));
     }
-    let violation = found.map(|(ops, stuck)| {
-        let mut devices: Vec<u32> = ops.iter().map(|o| o.device).collect();
-        devices.sort_unstable();
-        devices.dedup();
-        NotLinearizable {
-            devices: devices.len(),
-            operations: ops.len(),
-            ops,
-            stuck,
-            timeline: String::new(),
-            edn: String::new(),
-            history: serde_json::Value::Null,
-        }
-    });
+    let violation = found.map(|(ops, stuck)| RoundHistory::new(ops, stuck));
+    let example = example.map(|(_, ops)| RoundHistory::new(ops, Vec::new()));
     let verdict = if violation.is_some() {
         Verdict::Fail
     } else if rounds_run == 0 && plan.rounds > 0 {
@@ -506,6 +502,25 @@ pub async fn run_concurrent(plan: &ConcurrentPlan) -> ConcurrentReport {
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         check_ms,
         violation,
+        example,
         first_failure_ms,
+    }
+}
+
+impl RoundHistory {
+    /// A history not rendered yet; `stuck` indexes `ops`.
+    pub fn new(ops: Vec<HistoryOp>, stuck: Vec<usize>) -> RoundHistory {
+        let mut devices: Vec<u32> = ops.iter().map(|o| o.device).collect();
+        devices.sort_unstable();
+        devices.dedup();
+        RoundHistory {
+            devices: devices.len(),
+            operations: ops.len(),
+            ops,
+            stuck,
+            timeline: String::new(),
+            edn: String::new(),
+            history: serde_json::Value::Null,
+        }
     }
 }
