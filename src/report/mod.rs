@@ -7,6 +7,7 @@ pub mod artifacts;
 pub mod fuzz;
 pub mod history;
 pub mod human;
+pub mod markup;
 pub mod mutants;
 pub mod profile;
 pub mod replay;
