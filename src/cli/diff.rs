@@ -33,5 +33,9 @@ pub fn run(args: DiffArgs) -> CliResult {
             .map_err(|e| CliError::Harness(format!("cannot write {}: {e}", path.display())))?;
     }
     print!("{}", diff::render(&diff));
-    Ok(if diff.regressed() { EXIT_FAILED } else { EXIT_OK })
+    Ok(if diff.regressed() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
 }

@@ -26,9 +26,10 @@ pub struct MatrixArgs {
 pub fn run(args: MatrixArgs) -> CliResult {
     let mut reports = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
-        let source = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let source = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         reports.push((source, read_report(path)?));
     }
     let columns = matrix::columns(reports);

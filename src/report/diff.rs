@@ -183,7 +183,7 @@ pub fn diff(old: &RunReport, new: &RunReport) -> RunDiff {
         .iter()
         .filter(|r| find(&new_rows, &r.name).is_none())
     {
-        let stopped = new.not_run.iter().any(|id| *id == row.name);
+        let stopped = new.not_run.contains(&row.name);
         result.removed.push(Removed {
             id: row.name.clone(),
             old: row.verdict,
@@ -425,7 +425,9 @@ mod tests {
             "3 regressions (2 fixed, 2 changed, 1 added, 1 not run, 1 missing)"
         );
         let text = render(&diff);
-        assert!(text.contains("newly failing (3):\n  FAIL       regress  (was PASS) — why regress"));
+        assert!(
+            text.contains("newly failing (3):\n  FAIL       regress  (was PASS) — why regress")
+        );
         assert!(text.contains("  FAIL       gone-failed  (not a fix: NEW did not run it)"));
     }
 
@@ -458,9 +460,10 @@ mod tests {
         assert_eq!(diff.profile[0].new, Some(Choice::Alternative));
         assert_eq!(diff.warnings.len(), 2, "{:?}", diff.warnings);
         assert!(!diff.regressed());
-        assert!(render(&diff).contains(
-            "  AMB-DUP-KEY  not observed → alternative: 400 ValidationException"
-        ));
+        assert!(
+            render(&diff)
+                .contains("  AMB-DUP-KEY  not observed → alternative: 400 ValidationException")
+        );
         assert_eq!(diff.verdict_line(), "no regressions: 1 profile change");
     }
 }

@@ -166,7 +166,10 @@ pub fn group(reports: &[&RunReport], catalogue: &Catalogue) -> Grouping {
     }
     let phases = [
         (RANDOM_ROW, reports.iter().any(|r| r.random.is_some())),
-        (CONCURRENT_ROW, reports.iter().any(|r| r.concurrent.is_some())),
+        (
+            CONCURRENT_ROW,
+            reports.iter().any(|r| r.concurrent.is_some()),
+        ),
     ]
     .into_iter()
     .filter(|(_, ran)| *ran)
@@ -297,7 +300,9 @@ fn matrix_table(out: &mut String, columns: &[Column], lookups: &[Lookup<'_>], gr
             )),
         );
     }
-    out.push_str("</tr>\n<tr class=\"endpoint-meta\"><th class=\"muted\">endpoint, seed, started</th>");
+    out.push_str(
+        "</tr>\n<tr class=\"endpoint-meta\"><th class=\"muted\">endpoint, seed, started</th>",
+    );
     for column in columns {
         let r = &column.report;
         let _ = write!(
@@ -325,7 +330,10 @@ fn matrix_table(out: &mut String, columns: &[Column], lookups: &[Lookup<'_>], gr
             let grade = if requirement.grade.is_empty() {
                 String::new()
             } else {
-                format!(" <span class=\"grade\">{}</span>", escape(&requirement.grade))
+                format!(
+                    " <span class=\"grade\">{}</span>",
+                    escape(&requirement.grade)
+                )
             };
             let _ = writeln!(
                 out,
@@ -913,41 +921,29 @@ mod tests {
             ],
         );
         let grouping = group(&[&one, &two], &catalogue());
-        let shape: Vec<(String, Vec<(String, Vec<String>)>)> = grouping
+        let shape: Vec<String> = grouping
             .sections
             .iter()
-            .map(|s| {
-                (
-                    s.number.clone(),
-                    s.requirements
-                        .iter()
-                        .map(|r| (r.id.clone(), r.cases.clone()))
-                        .collect(),
-                )
+            .flat_map(|s| {
+                s.requirements
+                    .iter()
+                    .map(move |r| format!("§{} {}: {}", s.number, r.id, r.cases.join(" ")))
             })
             .collect();
-        let owned = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(
             shape,
-            vec![
-                (
-                    "2".to_owned(),
-                    vec![
-                        ("UR-1".to_owned(), owned(&["update.a"])),
-                        ("UR-2".to_owned(), owned(&["update.b", "new.c"])),
-                    ]
-                ),
-                ("3".to_owned(), vec![("LR-1".to_owned(), owned(&["list.a"]))]),
-                (
-                    String::new(),
-                    vec![
-                        ("ZZ-9".to_owned(), owned(&["odd.d"])),
-                        (String::new(), owned(&["bare.e"])),
-                    ]
-                ),
+            [
+                "§2 UR-1: update.a",
+                "§2 UR-2: update.b new.c",
+                "§3 LR-1: list.a",
+                "§ ZZ-9: odd.d",
+                "§ : bare.e",
             ]
         );
-        assert_eq!(grouping.sections[0].requirements[0].text, "Writes apply in order.");
+        assert_eq!(
+            grouping.sections[0].requirements[0].text,
+            "Writes apply in order."
+        );
         assert!(grouping.phases.is_empty(), "no report ran a phase");
         assert_eq!(grouping.ids().count(), 6, "each case once");
     }
@@ -963,7 +959,12 @@ mod tests {
         let labels: Vec<&str> = columns.iter().map(|c| c.label.as_str()).collect();
         assert_eq!(
             labels,
-            ["same (a.json)", "other", "same (c.json)", "same (c.json) #4"]
+            [
+                "same (a.json)",
+                "other",
+                "same (c.json)",
+                "same (c.json) #4"
+            ]
         );
     }
 
@@ -989,7 +990,10 @@ mod tests {
         let md = markdown(&columns, &catalogue());
         assert!(md.contains("| Case | one | two |"), "{md}");
         assert!(md.contains("| `update.a` | FAIL | — |"), "{md}");
-        assert!(md.contains("| *UR-1* (DOC) Writes apply in order. | | |"), "{md}");
+        assert!(
+            md.contains("| *UR-1* (DOC) Writes apply in order. | | |"),
+            "{md}"
+        );
     }
 
     #[test]

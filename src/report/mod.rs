@@ -21,9 +21,9 @@ pub mod curl;
 
 pub use curl::curl_script;
 
+use crate::client::Exchange;
 use crate::suite::concurrent::ConcurrentReport;
 use crate::suite::machine::RandomReport;
-use crate::client::Exchange;
 use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
 
 /// The row of the random phase in reports, beside the named cases' IDs.
