@@ -2,12 +2,15 @@
 
 mod bench;
 mod check;
+mod diff;
 mod endpoint;
 mod error;
 mod fuzz;
 mod list;
+mod matrix;
 mod mutants;
 mod replay;
+mod report_file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,6 +78,24 @@ Exit codes:
   1  findings (saved with a curl script each)
   2  usage error
   3  harness trouble: the endpoint is unreachable or does not speak this API";
+
+const MATRIX_EXIT_HELP: &str = "\
+Exit codes:
+  0  written (the verdicts in the reports do not change it)
+  2  usage error: no reports, or a file that cannot be read or is not a report written by
+     `cogsync check --json` (the message names it and says why)
+  3  cannot write --html or --markdown";
+
+const DIFF_EXIT_HELP: &str = "\
+A regression is a case or phase whose verdict fails a run (FAIL, ERROR, XPASS) in NEW but did
+not in OLD, a case OLD did not have included. Known failures that still fail are tolerated; a
+failing case that NEW did not run is listed as not run, never as fixed.
+
+Exit codes:
+  0  no regressions (fixes, other verdict changes, profile changes and warnings allowed)
+  1  something regressed
+  2  usage error: a file cannot be read or is not a report written by `cogsync check --json`
+  3  cannot write --json";
 
 const BENCH_EXIT_HELP: &str = "\
 Exit codes:
@@ -154,6 +175,20 @@ enum Command {
     /// ERR-1..3) and none changing data.
     #[command(after_help = FUZZ_EXIT_HELP)]
     Fuzz(Box<fuzz::FuzzArgs>),
+    /// Set the JSON reports of several endpoints side by side: one column per report, one row
+    /// per case grouped under the specification's requirements, the ambiguity profiles.
+    ///
+    /// Without --html or --markdown the Markdown goes to stdout. The HTML page links every
+    /// cell to that endpoint's transcript on the same page.
+    #[command(after_help = MATRIX_EXIT_HELP)]
+    Matrix(matrix::MatrixArgs),
+    /// What changed between two runs of one endpoint: newly failing, newly passing, other
+    /// verdict changes, cases added or gone, ambiguity-profile changes.
+    ///
+    /// For CI baselines: keep a report of an accepted run, and fail only when a new run
+    /// regresses against it.
+    #[command(after_help = DIFF_EXIT_HELP)]
+    Diff(diff::DiffArgs),
 }
 
 /// Entry point of the binary.
@@ -200,6 +235,8 @@ pub fn main() -> ExitCode {
             Command::List(args) => Ok(list::list(args)),
             Command::Mutants(args) => mutants::run(args).await,
             Command::Replay(args) => replay::replay(args).await,
+            Command::Matrix(args) => matrix::run(args),
+            Command::Diff(args) => diff::run(args),
         }
     });
     match result {

@@ -4,10 +4,12 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 pub mod artifacts;
+pub mod diff;
 pub mod fuzz;
 pub mod history;
 pub mod human;
 pub mod markup;
+pub mod matrix;
 pub mod mutants;
 pub mod profile;
 pub mod replay;
@@ -19,9 +21,15 @@ pub mod curl;
 
 pub use curl::curl_script;
 
+use crate::client::Exchange;
 use crate::suite::concurrent::ConcurrentReport;
 use crate::suite::machine::RandomReport;
 use crate::suite::verdict::{CaseReport, Step, StepVerdict, Verdict};
+
+/// The row of the random phase in reports, beside the named cases' IDs.
+pub const RANDOM_ROW: &str = "random.sequences";
+/// The row of the concurrent phase in reports.
+pub const CONCURRENT_ROW: &str = "concurrent.linearizability";
 
 /// Counts of verdicts over the named cases and the random phase.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +61,18 @@ impl Summary {
             summary.add(verdict);
         }
         summary
+    }
+
+    /// How many verdicts were `verdict`.
+    pub fn count(&self, verdict: Verdict) -> u64 {
+        match verdict {
+            Verdict::Pass => self.passed,
+            Verdict::Fail => self.failed,
+            Verdict::NonStrict => self.non_strict,
+            Verdict::Error => self.errors,
+            Verdict::Xfail => self.xfail,
+            Verdict::Xpass => self.xpass,
+        }
     }
 
     pub fn total(&self) -> u64 {
@@ -210,7 +230,7 @@ impl RunReport {
                 })
                 .unwrap_or_default();
             rows.push(Row {
-                name: "random.sequences".to_owned(),
+                name: RANDOM_ROW.to_owned(),
                 class: "random".to_owned(),
                 verdict: random.verdict,
                 detail,
@@ -235,7 +255,7 @@ impl RunReport {
                 .or_else(|| concurrent.detail.clone())
                 .unwrap_or_default();
             rows.push(Row {
-                name: "concurrent.linearizability".to_owned(),
+                name: CONCURRENT_ROW.to_owned(),
                 class: "concurrent".to_owned(),
                 verdict: concurrent.verdict,
                 detail,
@@ -333,6 +353,25 @@ fn one_line(text: &str, max: usize) -> String {
     }
 }
 
+/// One exchange on one line: method, path, the request body (cut), and the status.
+pub fn exchange_line(ex: &Exchange) -> String {
+    let path = ex
+        .url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(&ex.url);
+    let mut line = format!("{} {path}", ex.method);
+    if !ex.request_body.is_empty() {
+        let _ = write!(line, "  {}", one_line(&ex.request_body, 300));
+    }
+    let _ = write!(
+        line,
+        "  → {}",
+        ex.status.map_or("no answer".to_owned(), |s| s.to_string())
+    );
+    line
+}
+
 /// A numbered transcript: request → expected → actual, the first difference highlighted.
 pub fn transcript(steps: &[Step]) -> String {
     let mut out = String::new();
@@ -345,20 +384,7 @@ pub fn transcript(steps: &[Step]) -> String {
         };
         let _ = writeln!(out, "{:>3}. {} [{mark}]", i + 1, step.operation);
         for ex in &step.exchanges {
-            let path = ex
-                .url
-                .split_once("://")
-                .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-                .unwrap_or(&ex.url);
-            let _ = write!(out, "       {} {}", ex.method, path);
-            if !ex.request_body.is_empty() {
-                let _ = write!(out, "  {}", one_line(&ex.request_body, 300));
-            }
-            let _ = writeln!(
-                out,
-                "  → {}",
-                ex.status.map_or("no answer".to_owned(), |s| s.to_string())
-            );
+            let _ = writeln!(out, "       {}", exchange_line(ex));
         }
         let _ = writeln!(out, "       expected: {}", one_line(&step.expected, 400));
         let _ = writeln!(out, "       actual:   {}", one_line(&step.actual, 400));
@@ -385,7 +411,6 @@ pub fn transcript(steps: &[Step]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Exchange;
 
     fn step(verdict: StepVerdict) -> Step {
         Step {

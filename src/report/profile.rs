@@ -34,6 +34,17 @@ impl Choice {
             Choice::NotObserved => "not observed",
         }
     }
+
+    /// The choice as the JSON report spells it, for class names and `data-choice`.
+    pub fn value(self) -> &'static str {
+        match self {
+            Choice::Reference => "reference",
+            Choice::Alternative => "alternative",
+            Choice::Mixed => "mixed",
+            Choice::Failed => "failed",
+            Choice::NotObserved => "not-observed",
+        }
+    }
 }
 
 /// One AMB- row of the profile.
@@ -139,7 +150,7 @@ fn entry(id: &str, cases: &[CaseReport], random: Option<&RandomReport>) -> Profi
         }
         (None, None) if random_alternative.is_some() => {
             entry.choice = Choice::Alternative;
-            entry.case = Some("random.sequences".to_owned());
+            entry.case = Some(super::RANDOM_ROW.to_owned());
         }
         (None, None) => {
             if let Some(failed) = failed {
@@ -243,5 +254,19 @@ mod tests {
         // NON-STRICT on another row, the reference on its own.
         assert_eq!(of(&profile, "AMB-COUNT").choice, Choice::Reference);
         assert_eq!(of(&profile, "AMB-TOKEN-REUSE").choice, Choice::NotObserved);
+    }
+
+    #[test]
+    fn choice_values_are_the_json_spelling() {
+        for choice in [
+            Choice::Reference,
+            Choice::Alternative,
+            Choice::Mixed,
+            Choice::Failed,
+            Choice::NotObserved,
+        ] {
+            let json = serde_json::to_string(&choice).expect("serialises");
+            assert_eq!(json.trim_matches('"'), choice.value());
+        }
     }
 }
