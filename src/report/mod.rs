@@ -6,6 +6,7 @@ use std::time::Duration;
 pub mod artifacts;
 pub mod fuzz;
 pub mod history;
+pub mod html;
 pub mod human;
 pub mod markup;
 pub mod mutants;
