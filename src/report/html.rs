@@ -36,7 +36,7 @@ const BODY_CHARS_MAX: usize = 8 * 1024;
 const OUTCOME_CHARS_MAX: usize = 4 * 1024;
 /// Longest expected or actual text of a step of a passing case.
 const COMPACT_CHARS_MAX: usize = 160;
-/// Longest curl script shown inline; the saved `.sh` file has all of it.
+/// Most request-body bytes of a curl script shown inline; the saved `.sh` file has them all.
 const CURL_CHARS_MAX: usize = 32 * 1024;
 /// Longest detail in the list of what did not pass.
 const DETAIL_CHARS_MAX: usize = 200;
@@ -359,7 +359,7 @@ impl Page<'_> {
                 )
             })
             .collect();
-        for row in r.rows().into_iter().skip(r.cases.len()) {
+        for row in r.phase_rows() {
             if row.verdict == Verdict::Pass {
                 continue;
             }
@@ -692,27 +692,38 @@ impl Page<'_> {
         saved: Option<(std::path::PathBuf, std::path::PathBuf)>,
     ) {
         out.push_str("<div class=\"reproduce\">\n<h4>Reproduce</h4>\n");
-        let curl_file = match &saved {
-            Some((replay, curl)) => {
-                let _ = writeln!(
-                    out,
-                    "<p>Replay against the endpoint:</p>\n<code class=\"command replay\">{}</code>",
-                    escape(&self.replay_command(replay))
-                );
-                format!("; {} has all of it", curl.display())
-            }
-            None => String::new(),
-        };
-        let script = curl_script(steps);
-        let _ = writeln!(
-            out,
-            "<details class=\"curl\"><summary>curl script{}</summary>\n<pre class=\"curl\">{}</pre></details>",
-            saved.as_ref().map_or_else(String::new, |(_, curl)| format!(
-                " (saved as {})",
-                escape(&curl.display().to_string())
-            )),
-            escape(&clip(&script, CURL_CHARS_MAX, &curl_file))
-        );
+        if let Some((replay, _)) = &saved {
+            let _ = writeln!(
+                out,
+                "<p>Replay against the endpoint:</p>\n<code class=\"command replay\">{}</code>",
+                escape(&self.replay_command(replay))
+            );
+        }
+        let saved_as = saved.as_ref().map_or_else(String::new, |(_, curl)| {
+            format!(" (saved as {})", escape(&curl.display().to_string()))
+        });
+        // Scripts that send big bodies (the limit cases send megabytes) are not inlined:
+        // rendering them costs more than the rest of the page, and the saved file has them.
+        let body_bytes: usize = steps
+            .iter()
+            .flat_map(|s| &s.exchanges)
+            .map(|e| e.request_body.len())
+            .sum();
+        if body_bytes > CURL_CHARS_MAX {
+            let _ = writeln!(
+                out,
+                "<p class=\"curl muted\">The curl script sends {} KiB of request bodies, too much \
+                 to show here{saved_as}.</p>",
+                body_bytes / 1024
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "<details class=\"curl\"><summary>curl script{saved_as}</summary>\n\
+                 <pre class=\"curl\">{}</pre></details>",
+                escape(&curl_script(steps))
+            );
+        }
         out.push_str("</div>\n");
     }
 

@@ -198,6 +198,14 @@ impl RunReport {
                 ms: case.duration_ms,
             })
             .collect();
+        rows.extend(self.phase_rows());
+        rows
+    }
+
+    /// The rows of the phases that ran (the tail of [`RunReport::rows`]), without rendering
+    /// every case's transcript.
+    pub fn phase_rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
         if let Some(random) = &self.random {
             let detail = random
                 .failure
