@@ -763,8 +763,14 @@ impl Page<'_> {
                 self.ambiguity_links(&random.ambiguities)
             );
         }
-        if let Some(vacuous) = &random.vacuous {
-            let _ = writeln!(out, "<dt>vacuous</dt><dd>{}</dd>", escape(vacuous));
+        // Why it did not pass, worded as the other reports word it.
+        if let Some(row) = self
+            .report
+            .phase_rows()
+            .into_iter()
+            .find(|row| row.class == "random" && !row.detail.is_empty())
+        {
+            let _ = writeln!(out, "<dt>detail</dt><dd>{}</dd>", escape(&row.detail));
         }
         out.push_str("</dl>\n");
         if let Some(failure) = &random.failure {
@@ -1026,7 +1032,7 @@ mod tests {
 
     use super::*;
     use crate::report::artifacts::Artifacts;
-    use crate::suite::machine::{Coverage, Failure};
+    use crate::suite::machine::{Action, Coverage, Failure};
 
     fn exchange(status: Option<u16>, request_body: &str, response_body: &str) -> Exchange {
         Exchange {
@@ -1176,7 +1182,10 @@ mod tests {
                 index: 4,
                 reason: "stale write accepted".to_owned(),
                 original_len: 17,
-                actions: Vec::new(),
+                actions: vec![Action::Delete {
+                    identity: 0,
+                    dataset: 0,
+                }],
                 steps: vec![step(
                     "UpdateRecords",
                     StepVerdict::Mismatch {
