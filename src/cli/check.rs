@@ -17,6 +17,7 @@ use super::error::{CliError, CliResult};
 use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_OK};
 use crate::report::RunReport;
 use crate::report::artifacts::{Artifacts, PREFLIGHT_ID};
+use crate::report::html;
 use crate::report::human::{Closing, HumanReporter, Style};
 use crate::suite::cases;
 use crate::suite::pacer::{INFLIGHT_MAX_DEFAULT, Jobs};
@@ -98,6 +99,10 @@ pub struct CheckArgs {
     /// Write JUnit XML.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Write the run as one self-contained HTML page: results by requirement, every case's
+    /// transcript, the concurrent rounds as timelines, the ambiguity profile.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// What to call this endpoint in the reports (the column of `cogsync matrix`); the
     /// default is its address.
     #[arg(long, value_name = "NAME")]
@@ -329,11 +334,12 @@ fn read_rerun(path: &Path) -> Result<Rerun, CliError> {
     })
 }
 
-/// Writes the JSON and JUnit reports asked for, and says where.
+/// Writes the JSON, JUnit and HTML reports asked for, and says where.
 fn write_reports(
     report: &RunReport,
     args: &CheckArgs,
     human: &HumanReporter,
+    closing: &Closing,
 ) -> anyhow::Result<()> {
     for (path, what, text) in [
         (
@@ -348,6 +354,14 @@ fn write_reports(
     {
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         human.written(what, path);
+    }
+    if let Some(path) = &args.html {
+        // Timed, with its size printed: that is how the page's cost is measured.
+        let started = Instant::now();
+        let page = html::render(report, closing);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        std::fs::write(path, &page).with_context(|| format!("cannot write {}", path.display()))?;
+        human.written_measured("HTML", path, page.len(), ms);
     }
     Ok(())
 }
@@ -379,7 +393,7 @@ fn close_run(
         pacing,
     };
     human.closing(report, &closing);
-    write_reports(report, args, human)?;
+    write_reports(report, args, human, &closing)?;
     human.summary(report);
     Ok(exit_code(report))
 }

@@ -482,6 +482,17 @@ impl HumanReporter {
         }
     }
 
+    /// Says where a report file was written, how big it is and how long it took to render.
+    pub fn written_measured(&self, what: &str, path: &std::path::Path, bytes: usize, ms: f64) {
+        if !self.style.quiet {
+            println!(
+                "{what} report written to {} ({:.0} KiB, generated in {ms:.0} ms)",
+                path.display(),
+                bytes as f64 / 1024.0
+            );
+        }
+    }
+
     /// The last lines of a run: its time and the counts.
     pub fn summary(&self, report: &RunReport) {
         let seconds = report.elapsed_ms / 1000.0;

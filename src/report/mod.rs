@@ -7,6 +7,7 @@ pub mod artifacts;
 pub mod diff;
 pub mod fuzz;
 pub mod history;
+pub mod html;
 pub mod human;
 pub mod markup;
 pub mod matrix;
@@ -217,6 +218,14 @@ impl RunReport {
                 ms: case.duration_ms,
             })
             .collect();
+        rows.extend(self.phase_rows());
+        rows
+    }
+
+    /// The rows of the phases that ran (the tail of [`RunReport::rows`]), without rendering
+    /// every case's transcript.
+    pub fn phase_rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
         if let Some(random) = &self.random {
             let detail = random
                 .failure
