@@ -44,7 +44,7 @@ const DETAIL_CHARS_MAX: usize = 200;
 const ROW_TEXT_CHARS_MAX: usize = 160;
 
 /// The page's own style, after the shared sheet.
-const STYLE: &str = r#"
+pub const STYLE: &str = r#"
 nav.toc { margin: .5rem 0; } nav.toc a { margin-right: 1rem; }
 .case { border: 1px solid var(--line); border-radius: 6px; padding: .25rem 1rem .75rem;
   margin: .75rem 0; }
@@ -624,64 +624,9 @@ impl Page<'_> {
         out.push_str("</ol></details>\n");
     }
 
-    /// Every step with its exchanges; the first step that went wrong is marked and open.
+    /// Every step with its exchanges; AMB- IDs link to the profile.
     fn transcript(&self, out: &mut String, id: &str, steps: &[Step]) {
-        let first = steps.iter().position(|s| {
-            matches!(
-                s.verdict,
-                StepVerdict::Mismatch { .. } | StepVerdict::Trouble { .. }
-            )
-        });
-        let _ = writeln!(
-            out,
-            "<details class=\"transcript\" open><summary>transcript: {} step(s)</summary>\n\
-             <ol class=\"transcript\">",
-            steps.len()
-        );
-        for (i, step) in steps.iter().enumerate() {
-            let (class, mark) = step_mark(&step.verdict);
-            let is_first = first == Some(i);
-            let _ = writeln!(
-                out,
-                "<li class=\"step {class}{}\" id=\"{}\"><span class=\"operation\">{}</span>\
-                 <span class=\"step-verdict {class}\">{mark}</span>\n<div class=\"outcome\">\
-                 <span>expected</span><pre>{}</pre><span>actual</span><pre>{}</pre></div>",
-                if is_first { " first-difference" } else { "" },
-                escape(&step_anchor("", id, i + 1)),
-                escape(&step.operation),
-                escape(&clip(&step.expected, OUTCOME_CHARS_MAX, "")),
-                escape(&clip(&step.actual, OUTCOME_CHARS_MAX, ""))
-            );
-            match &step.verdict {
-                StepVerdict::Mismatch { first_difference } => {
-                    let _ = writeln!(
-                        out,
-                        "<p class=\"difference\">first difference: {}</p>",
-                        escape(first_difference)
-                    );
-                }
-                StepVerdict::Trouble { trouble } => {
-                    let _ = writeln!(
-                        out,
-                        "<p class=\"difference\">endpoint trouble: {}</p>",
-                        escape(trouble)
-                    );
-                }
-                StepVerdict::NonStrict { ambiguities } => {
-                    let _ = writeln!(
-                        out,
-                        "<p class=\"allowed\">allowed, not the reference outcome: {}</p>",
-                        self.ambiguity_links(ambiguities)
-                    );
-                }
-                StepVerdict::Reference => {}
-            }
-            for exchange in &step.exchanges {
-                exchange_html(out, exchange, is_first);
-            }
-            out.push_str("</li>\n");
-        }
-        out.push_str("</ol></details>\n");
+        transcript(out, "", id, steps, &|ids| self.ambiguity_links(ids));
     }
 
     /// The replay command (when the run saved a replay file) and the curl script.
@@ -968,6 +913,74 @@ fn exchange_html(out: &mut String, exchange: &Exchange, open: bool) {
         escape(&request),
         escape(&response)
     );
+}
+
+/// Every step of a transcript with its exchanges; the first step that went wrong is marked
+/// and open. Anchors carry `prefix` (a page of several runs tells them apart with it);
+/// `ambiguity_links` renders the AMB- IDs of a NON-STRICT step.
+pub fn transcript(
+    out: &mut String,
+    prefix: &str,
+    id: &str,
+    steps: &[Step],
+    ambiguity_links: &dyn Fn(&[String]) -> String,
+) {
+    let first = steps.iter().position(|s| {
+        matches!(
+            s.verdict,
+            StepVerdict::Mismatch { .. } | StepVerdict::Trouble { .. }
+        )
+    });
+    let _ = writeln!(
+        out,
+        "<details class=\"transcript\" open><summary>transcript: {} step(s)</summary>\n\
+         <ol class=\"transcript\">",
+        steps.len()
+    );
+    for (i, step) in steps.iter().enumerate() {
+        let (class, mark) = step_mark(&step.verdict);
+        let is_first = first == Some(i);
+        let _ = writeln!(
+            out,
+            "<li class=\"step {class}{}\" id=\"{}\"><span class=\"operation\">{}</span>\
+             <span class=\"step-verdict {class}\">{mark}</span>\n<div class=\"outcome\">\
+             <span>expected</span><pre>{}</pre><span>actual</span><pre>{}</pre></div>",
+            if is_first { " first-difference" } else { "" },
+            escape(&step_anchor(prefix, id, i + 1)),
+            escape(&step.operation),
+            escape(&clip(&step.expected, OUTCOME_CHARS_MAX, "")),
+            escape(&clip(&step.actual, OUTCOME_CHARS_MAX, ""))
+        );
+        match &step.verdict {
+            StepVerdict::Mismatch { first_difference } => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"difference\">first difference: {}</p>",
+                    escape(first_difference)
+                );
+            }
+            StepVerdict::Trouble { trouble } => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"difference\">endpoint trouble: {}</p>",
+                    escape(trouble)
+                );
+            }
+            StepVerdict::NonStrict { ambiguities } => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"allowed\">allowed, not the reference outcome: {}</p>",
+                    ambiguity_links(ambiguities)
+                );
+            }
+            StepVerdict::Reference => {}
+        }
+        for exchange in &step.exchanges {
+            exchange_html(out, exchange, is_first);
+        }
+        out.push_str("</li>\n");
+    }
+    out.push_str("</ol></details>\n");
 }
 
 /// A round's timeline and its operations in a table (with calls and answers for a violation).

@@ -6,16 +6,15 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
+use super::html;
 use super::markup::{self, VERDICTS, escape, verdict_class};
 use super::profile::ProfileEntry;
-use super::{CONCURRENT_ROW, RANDOM_ROW, Row, RunReport, exchange_line};
+use super::{CONCURRENT_ROW, RANDOM_ROW, Row, RunReport};
 use crate::spec::catalogue::Catalogue;
-use crate::suite::verdict::{Step, StepVerdict, Verdict};
+use crate::suite::verdict::{Step, Verdict};
 
 /// The longest requirement text shown in a heading row; the specification has the rest.
 const REQUIREMENT_CHARS_MAX: usize = 140;
-/// The longest response body shown in a transcript step.
-const BODY_CHARS_MAX: usize = 4000;
 
 /// One report of the matrix and what its column is called.
 #[derive(Debug, Clone)]
@@ -260,7 +259,9 @@ pub fn html(columns: &[Column], catalogue: &Catalogue) -> String {
     for (i, column) in columns.iter().enumerate() {
         endpoint_section(&mut body, i + 1, column, &grouping);
     }
-    markup::page("cogsync matrix", MATRIX_STYLE, &body)
+    // The run report's sheet too: transcripts and timelines are drawn as it draws them.
+    let style = format!("{}{}{MATRIX_STYLE}", html::STYLE, html::svg::STYLE);
+    markup::page("cogsync matrix", &style, &body)
 }
 
 /// What the matrix page adds to the shared style sheet.
@@ -281,7 +282,6 @@ const MATRIX_STYLE: &str = r#"
 #matrix-profile small { display: block; font-weight: normal; }
 section.endpoint { margin-top: 3rem; }
 section.case { border-top: 1px solid var(--line); padding: .25rem 0 .5rem; }
-ol.steps { padding-left: 1.5rem; } li.step { margin: .5rem 0; padding-left: .5rem; }
 "#;
 
 fn matrix_table(out: &mut String, columns: &[Column], lookups: &[Lookup<'_>], grouping: &Grouping) {
@@ -629,18 +629,21 @@ fn concurrent_section(out: &mut String, prefix: &str, report: &RunReport) {
         Some(violation) => {
             let _ = writeln!(
                 out,
-                "<p class=\"detail\">not linearizable: {} operations on {} devices</p>\n<pre>{}</pre>",
-                violation.operations,
-                violation.devices,
-                escape(&violation.timeline)
+                "<p class=\"detail\">not linearizable: {} operations on {} devices</p>",
+                violation.operations, violation.devices,
             );
+            out.push_str(&html::svg::timeline(
+                &violation.history,
+                "the operations that cannot be linearized",
+            ));
         }
         None => out.push_str("<p class=\"muted\">Every round checked was linearizable.</p>\n"),
     }
     out.push_str("</section>\n");
 }
 
-/// A case's kept steps; a passing case has none in the JSON report, and says so.
+/// A case's kept steps, drawn as the run report draws them; a passing case has none in the
+/// JSON report, and says so.
 fn steps(out: &mut String, prefix: &str, id: &str, verdict: Verdict, steps: &[Step]) {
     if steps.is_empty() {
         let why = if verdict == Verdict::Pass {
@@ -651,74 +654,7 @@ fn steps(out: &mut String, prefix: &str, id: &str, verdict: Verdict, steps: &[St
         let _ = writeln!(out, "<p class=\"muted\">{why}</p>");
         return;
     }
-    out.push_str("<ol class=\"steps\">\n");
-    let first_difference = steps.iter().position(|s| {
-        matches!(
-            s.verdict,
-            StepVerdict::Mismatch { .. } | StepVerdict::Trouble { .. }
-        )
-    });
-    for (i, step) in steps.iter().enumerate() {
-        let class = if Some(i) == first_difference {
-            "step first-difference"
-        } else {
-            "step"
-        };
-        let (mark, mark_class) = match &step.verdict {
-            StepVerdict::Reference => ("ok", "pass"),
-            StepVerdict::NonStrict { .. } => ("non-strict", "non-strict"),
-            StepVerdict::Mismatch { .. } | StepVerdict::Trouble { .. } => ("FAIL", "fail"),
-        };
-        let _ = write!(
-            out,
-            "<li class=\"{class}\" id=\"{}\"><div><code>{}</code> <span class=\"verdict {mark_class}\">{mark}</span></div>",
-            escape(&markup::step_anchor(prefix, id, i + 1)),
-            escape(&step.operation)
-        );
-        for ex in &step.exchanges {
-            let _ = write!(out, "<pre>{}", escape(&exchange_line(ex)));
-            if !ex.response_body.is_empty() {
-                let _ = write!(
-                    out,
-                    "\n{}",
-                    escape(&shorten(&ex.response_body, BODY_CHARS_MAX))
-                );
-            }
-            out.push_str("</pre>");
-        }
-        let _ = write!(
-            out,
-            "<pre class=\"outcome\">expected: {}\nactual:   {}</pre>",
-            escape(&step.expected),
-            escape(&step.actual)
-        );
-        match &step.verdict {
-            StepVerdict::Mismatch { first_difference } => {
-                let _ = write!(
-                    out,
-                    "<p><strong>first difference:</strong> {}</p>",
-                    escape(first_difference)
-                );
-            }
-            StepVerdict::Trouble { trouble } => {
-                let _ = write!(
-                    out,
-                    "<p><strong>endpoint trouble:</strong> {}</p>",
-                    escape(trouble)
-                );
-            }
-            StepVerdict::NonStrict { ambiguities } => {
-                let _ = write!(
-                    out,
-                    "<p>allowed, not the reference outcome: {}</p>",
-                    escape(&ambiguities.join(", "))
-                );
-            }
-            StepVerdict::Reference => {}
-        }
-        out.push_str("</li>\n");
-    }
-    out.push_str("</ol>\n");
+    html::transcript(out, prefix, id, steps, &|ids| escape(&ids.join(", ")));
 }
 
 /// The matrix as GitHub-flavoured Markdown: the table with verdict words and heading rows,
