@@ -246,22 +246,13 @@ fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("JSON report")).expect("JSON")
 }
 
-/// Each verdict as the page spells it (`#count-…`) and as the JSON summary names its count.
-const VERDICTS: [(&str, &str); 6] = [
-    ("pass", "passed"),
-    ("fail", "failed"),
-    ("non-strict", "non_strict"),
-    ("error", "errors"),
-    ("xfail", "xfail"),
-    ("xpass", "xpass"),
-];
 const PASS_GREEN: [u8; 3] = [0x1a, 0x7f, 0x37];
 const FAIL_RED: [u8; 3] = [0xcf, 0x22, 0x2e];
 
 #[test]
 #[ignore = "needs Chromium: cargo test --test browser -- --ignored (.ci/run runs it)"]
 fn the_run_report_renders_in_a_browser() {
-    let dir = tempdir("run");
+    let dir = common::scratch("browser", "run");
     // A server with a bug, so the page has failures, transcripts and a shrunk sequence.
     let (mut server, url) = common::spawn_serve(&["--fault", "stale-accepted"]);
     let json = dir.join("run.json");
@@ -298,7 +289,7 @@ fn the_run_report_renders_in_a_browser() {
     assert_eq!(colours, [true, true], "the verdict colours are on screen");
 
     let dom = dump_dom(&dir, &page);
-    for (verdict, key) in VERDICTS {
+    for (verdict, key) in common::VERDICT_FIELDS {
         let shown = text_of(&dom, &format!("#count-{verdict}"))
             .unwrap_or_else(|| panic!("#count-{verdict} is on the page"));
         let counted = report["summary"][key].as_u64().expect("a count");
@@ -371,7 +362,7 @@ fn the_run_report_renders_in_a_browser() {
 #[test]
 #[ignore = "needs Chromium: cargo test --test browser -- --ignored (.ci/run runs it)"]
 fn the_matrix_renders_in_a_browser() {
-    let dir = tempdir("matrix");
+    let dir = common::scratch("browser", "matrix");
     let reference = dir.join("reference.json");
     run_check(&[
         "--name",
@@ -437,7 +428,7 @@ fn the_matrix_renders_in_a_browser() {
     );
     for (col, json) in [(1, &reference), (2, &faulty)] {
         let report = read_json(json);
-        for (verdict, key) in VERDICTS {
+        for (verdict, key) in common::VERDICT_FIELDS {
             let shown = text_of(&dom, &format!("#e{col}-count-{verdict}"))
                 .unwrap_or_else(|| panic!("#e{col}-count-{verdict} is on the page"));
             let counted = report["summary"][key].as_u64().expect("a count");
@@ -451,13 +442,4 @@ fn the_matrix_renders_in_a_browser() {
     let measured = probe(&dir, &page);
     assert_eq!(measured["dangling"], serde_json::json!([]), "{measured}");
     assert!(measured["links"].as_u64() > Some(100), "{measured}");
-}
-
-/// A fresh directory under the target dir's tmp (kept after the test for a look at the pages).
-fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("browser-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
 }

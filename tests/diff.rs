@@ -4,31 +4,16 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// A case the `conflict-as-400` fault fails and the reference passes.
 const FAILED_BY_FAULT: &str = "update-records.sync-count.stale-rejected";
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cogsync-diff-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-fn cogsync(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cogsync"))
-        .args(args)
-        .output()
-        .expect("cogsync runs")
-}
 
 /// A small run (UpdateRecords and ambiguity cases, a few random sequences) of a server started
 /// with `serve`, written to `json`.
 fn run(dir: &Path, name: &str, serve: &[&str]) -> PathBuf {
     let (mut child, url) = common::spawn_serve(serve);
     let json = dir.join(format!("{name}.json"));
-    let output = cogsync(&[
+    let output = common::cogsync(&[
         "check",
         "--endpoint",
         &url,
@@ -59,7 +44,7 @@ fn run(dir: &Path, name: &str, serve: &[&str]) -> PathBuf {
 }
 
 fn diff(old: &Path, new: &Path) -> (Option<i32>, String) {
-    let output = cogsync(&["diff", &old.to_string_lossy(), &new.to_string_lossy()]);
+    let output = common::cogsync(&["diff", &old.to_string_lossy(), &new.to_string_lossy()]);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     (output.status.code(), format!("{stdout}{stderr}"))
@@ -71,7 +56,7 @@ fn last_line(text: &str) -> &str {
 
 #[test]
 fn regressions_fail_and_fixes_variants_and_unrun_cases_do_not() {
-    let dir = scratch("runs");
+    let dir = common::scratch("diff", "runs");
     let (reference, fault, variant) = std::thread::scope(|scope| {
         let reference = scope.spawn(|| run(&dir, "reference", &[]));
         let fault = scope.spawn(|| run(&dir, "fault", &["--fault", "conflict-as-400"]));
@@ -89,7 +74,7 @@ fn regressions_fail_and_fixes_variants_and_unrun_cases_do_not() {
     assert!(!out.contains("warning"), "{out}");
 
     let json = dir.join("diff.json");
-    let output = cogsync(&[
+    let output = common::cogsync(&[
         "diff",
         &reference.to_string_lossy(),
         &fault.to_string_lossy(),
@@ -167,7 +152,7 @@ fn regressions_fail_and_fixes_variants_and_unrun_cases_do_not() {
 
 #[test]
 fn unreadable_or_foreign_files_are_usage_errors() {
-    let dir = scratch("usage");
+    let dir = common::scratch("diff", "usage");
     let garbage = dir.join("garbage.json");
     std::fs::write(&garbage, "\u{0}\u{1} not json").expect("written");
     let missing = dir.join("missing.json");
@@ -180,7 +165,7 @@ fn unreadable_or_foreign_files_are_usage_errors() {
         out.contains("cannot read") && out.contains("missing.json"),
         "{out}"
     );
-    let help = cogsync(&["diff", "--help"]);
+    let help = common::cogsync(&["diff", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("1  something regressed"), "{help}");
     assert!(help.contains("A regression is"), "{help}");

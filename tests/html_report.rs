@@ -9,25 +9,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
-
-/// A `cogsync serve` process, stopped when the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> (Server, String) {
-    let (child, url) = common::spawn_serve(extra);
-    (Server(child), url)
-}
 
 /// What one `check` run left: its exit code, stdout, JSON report and HTML page.
 struct Run {
@@ -36,13 +21,6 @@ struct Run {
     json: Value,
     html: Html,
     artifacts: PathBuf,
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cogsync-html-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 fn check(dir: &Path, extra: &[&str]) -> Run {
@@ -122,14 +100,7 @@ fn assert_page_agrees_with_json(run: &Run) {
         .next()
         .expect("a section");
     assert_eq!(first.value().id(), Some("summary"));
-    for (verdict, field) in [
-        ("pass", "passed"),
-        ("fail", "failed"),
-        ("non-strict", "non_strict"),
-        ("error", "errors"),
-        ("xfail", "xfail"),
-        ("xpass", "xpass"),
-    ] {
+    for (verdict, field) in common::VERDICT_FIELDS {
         let count = text(by_id(html, &format!("count-{verdict}")));
         assert_eq!(
             count,
@@ -259,7 +230,7 @@ fn assert_page_agrees_with_json(run: &Run) {
 
 #[test]
 fn the_page_of_a_reference_run_agrees_with_its_json_report() {
-    let dir = temp_dir("reference");
+    let dir = common::scratch("html", "reference");
     let run = check(&dir, &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_page_agrees_with_json(&run);
@@ -285,8 +256,8 @@ fn the_page_of_a_reference_run_agrees_with_its_json_report() {
 
 #[test]
 fn a_failing_case_shows_its_first_difference_and_how_to_reproduce_it() {
-    let (_server, url) = serve(&["--fault", "stale-accepted"]);
-    let dir = temp_dir("fault");
+    let (_server, url) = common::serve(&["--fault", "stale-accepted"]);
+    let dir = common::scratch("html", "fault");
     let run = check(
         &dir,
         &[
@@ -368,8 +339,8 @@ fn a_failing_case_shows_its_first_difference_and_how_to_reproduce_it() {
 
 #[test]
 fn a_variant_shows_an_alternative_in_the_profile() {
-    let (_server, url) = serve(&["--variant", "dup-key-validation"]);
-    let dir = temp_dir("variant");
+    let (_server, url) = common::serve(&["--variant", "dup-key-validation"]);
+    let dir = common::scratch("html", "variant");
     let run = check(
         &dir,
         &[

@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use cogsync::report::RunReport;
 use cogsync::report::markup::{VERDICTS, verdict_class};
@@ -50,23 +49,9 @@ const FAULT_CASES: [(usize, &str); 2] = [
 /// The AMB- row each variant takes another allowed outcome on (column 4 and 5).
 const VARIANT_ROWS: [(usize, &str); 2] = [(4, "AMB-DUP-KEY"), (5, "AMB-COLON")];
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cogsync-matrix-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-fn cogsync(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cogsync"))
-        .args(args)
-        .output()
-        .expect("cogsync runs")
-}
-
 /// Runs a small `check` of `url` into `json` (a fault's run exits 1: expected).
 fn check(url: &str, name: &str, json: &Path, artifacts: &Path) {
-    let output = cogsync(&[
+    let output = common::cogsync(&[
         "check",
         "--endpoint",
         url,
@@ -130,7 +115,7 @@ fn read_report(path: &Path) -> RunReport {
 
 #[test]
 fn five_endpoints_side_by_side_with_faults_failing_and_variants_choosing() {
-    let dir = scratch("five");
+    let dir = common::scratch("matrix", "five");
     let jsons = five_reports(&dir);
     let reports: Vec<RunReport> = jsons.iter().map(|p| read_report(p)).collect();
     let html_path = dir.join("matrix.html");
@@ -144,7 +129,7 @@ fn five_endpoints_side_by_side_with_faults_failing_and_variants_choosing() {
         md_path.to_string_lossy().into_owned(),
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = cogsync(&args);
+    let output = common::cogsync(&args);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -321,16 +306,20 @@ fn five_endpoints_side_by_side_with_faults_failing_and_variants_choosing() {
 
 #[test]
 fn a_file_that_is_not_a_report_is_a_usage_error_naming_it() {
-    let dir = scratch("usage");
+    let dir = common::scratch("matrix", "usage");
     let garbage = dir.join("garbage.json");
     std::fs::write(&garbage, "{\"not\": \"a report\"}").expect("written");
-    let output = cogsync(&["matrix", &garbage.to_string_lossy()]);
+    let output = common::cogsync(&["matrix", &garbage.to_string_lossy()]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("garbage.json"), "{stderr}");
     assert!(stderr.contains("not a report"), "{stderr}");
-    assert_eq!(cogsync(&["matrix"]).status.code(), Some(2), "no reports");
-    let help = cogsync(&["matrix", "--help"]);
+    assert_eq!(
+        common::cogsync(&["matrix"]).status.code(),
+        Some(2),
+        "no reports"
+    );
+    let help = common::cogsync(&["matrix", "--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("3  cannot write"));
     let _ = std::fs::remove_dir_all(&dir);
 }
