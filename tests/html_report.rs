@@ -375,3 +375,50 @@ fn a_variant_shows_an_alternative_in_the_profile() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The page of a small real run (three named cases on the embedded server, no random or
+/// concurrent phase), snapshotted with what changes from run to run redacted: the port, the
+/// run id, the start time and every duration.
+#[test]
+fn the_page_of_a_small_real_run() {
+    let dir = common::scratch("html", "snapshot");
+    let page = dir.join("run.html");
+    let output = common::cogsync(&[
+        "check",
+        "--seed",
+        "1",
+        "--only",
+        "update-records.conflict",
+        "ambiguity.dup-key",
+        "--sequences",
+        "0",
+        "--devices",
+        "0",
+        "--quiet",
+        "--html",
+        &page.to_string_lossy(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "the reference server passes");
+    let html = std::fs::read_to_string(&page).expect("the page");
+    let body = &html[html.find("<body>").expect("a body")..];
+    let mut redacted = body.to_owned();
+    for (pattern, with) in [
+        (r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:[port]"),
+        (r"<code>[0-9a-f]{8}</code>", "<code>[run id]</code>"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[started at]"),
+        (r"\d+(\.\d+)? (ms|s)</dd>", "[duration]</dd>"),
+        (r"cogsync \d+\.\d+\.\d+", "cogsync [version]"),
+    ] {
+        redacted = regex::Regex::new(pattern)
+            .expect("a valid pattern")
+            .replace_all(&redacted, with)
+            .into_owned();
+    }
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!("report_html_small_run", redacted);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

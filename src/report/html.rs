@@ -537,7 +537,7 @@ impl Page<'_> {
             badge(case.verdict),
             escape(&case.id),
             escape(&case.title),
-            escape(&case.requirement)
+            inline_markdown(&case.requirement)
         );
         let covers: Vec<String> = case
             .covers
