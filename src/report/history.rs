@@ -21,6 +21,26 @@ pub fn render(violation: &mut RoundHistory) {
     violation.history = history_json(&violation.ops, &violation.stuck);
 }
 
+/// Fills in the renderings of a round kept only to show what a passing round looks like: the
+/// timeline and the operations with their labels, times and statuses, without the full calls
+/// and answers or the EDN list, which only a violation needs (they would triple the size of
+/// a passing run's JSON report).
+pub fn render_outline(round: &mut RoundHistory) {
+    if round.ops.is_empty() {
+        return;
+    }
+    round.timeline = timeline(&round.ops, &round.stuck, TIMELINE_WIDTH);
+    round.edn = String::new();
+    let mut history = history_json(&round.ops, &round.stuck);
+    for op in history.as_array_mut().into_iter().flatten() {
+        if let Some(fields) = op.as_object_mut() {
+            fields.remove("call");
+            fields.remove("answer");
+        }
+    }
+    round.history = history;
+}
+
 /// A short label of an operation for timelines.
 pub fn label(op: &HistoryOp) -> String {
     let outcome = match &op.observed {
@@ -237,5 +257,17 @@ mod tests {
         );
         let json = history_json(&ops, &[1]);
         assert_eq!(json.as_array().map(Vec::len), Some(2));
+        let mut outline = RoundHistory::new(ops, Vec::new());
+        render_outline(&mut outline);
+        let first = &outline.history[0];
+        assert!(
+            first["operation"].is_string() && first["status"] == 200,
+            "{first}"
+        );
+        assert!(
+            first.get("call").is_none() && first.get("answer").is_none(),
+            "{first}"
+        );
+        assert!(outline.edn.is_empty() && outline.timeline.contains("device 0"));
     }
 }

@@ -164,15 +164,15 @@ impl RunReport {
         self.name.as_deref().unwrap_or(&self.endpoint)
     }
 
-    /// Renders the concurrent phase's histories, the violation and the passing example
-    /// (timeline, EDN, JSON history), for the reports.
+    /// Renders the concurrent phase's histories for the reports: the violation in full
+    /// (timeline, EDN, JSON history with calls and answers), the passing example in outline.
     pub fn render_histories(&mut self) {
         if let Some(concurrent) = self.concurrent.as_mut() {
-            for round in [&mut concurrent.violation, &mut concurrent.example]
-                .into_iter()
-                .flatten()
-            {
-                history::render(round);
+            if let Some(violation) = concurrent.violation.as_mut() {
+                history::render(violation);
+            }
+            if let Some(example) = concurrent.example.as_mut() {
+                history::render_outline(example);
             }
         }
     }
