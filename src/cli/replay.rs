@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::endpoint::{EndpointArgs, FirstRequestFinding, target, wall_clock};
 use super::error::{CliError, CliResult};
+use super::report_file::{SavedKind, kind_of};
 use super::{EXIT_FAILED, EXIT_NOT_REPRODUCED};
 use crate::report::artifacts::SavedFailure;
 use crate::report::replay as replay_report;
@@ -29,26 +30,22 @@ pub struct ReplayArgs {
 fn not_a_replay_file(file: &Path, text: &str) -> Option<String> {
     let name = file.file_name()?.to_string_lossy().into_owned();
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    if name.contains(".history.") || value.get("operations").is_some() || value.is_array() {
-        return Some(format!(
+    match kind_of(&name, &value)? {
+        SavedKind::History => Some(format!(
             "{name} is a concurrent history: races depend on timing, so it cannot be replayed \
              step by step. Re-run the phase with `cogsync check --only concurrent --seed SEED`, \
              or feed the .edn file beside it to a linearizability checker."
-        ));
-    }
-    if name.contains(".finding.") || value.get("oracle").is_some() {
-        return Some(format!(
+        )),
+        SavedKind::Finding => Some(format!(
             "{name} is a network-fuzz finding: run the curl script saved beside it (same name, \
              .sh) to send the request again, or `cogsync fuzz --seed SEED` to repeat the run."
-        ));
-    }
-    if value.get("tool").is_some() && value.get("summary").is_some() {
-        return Some(format!(
+        )),
+        SavedKind::RunReport => Some(format!(
             "{name} is a run report: `cogsync check --rerun-failed {}` runs what failed in it",
             file.display()
-        ));
+        )),
+        SavedKind::Replay => None,
     }
-    None
 }
 
 pub async fn replay(args: ReplayArgs) -> CliResult {

@@ -17,7 +17,7 @@ pub fn read_report(path: &Path) -> Result<RunReport, CliError> {
             "{shown} is not a report written by `cogsync check --json`: it is not JSON ({e})"
         ))
     })?;
-    if let Some(what) = other_cogsync_file(&value) {
+    if let Some(what) = other_cogsync_file(path, &value) {
         return Err(CliError::Usage(format!(
             "{shown} is {what}, not a run report; write one with `cogsync check --json PATH`"
         )));
@@ -35,16 +35,43 @@ pub fn read_report(path: &Path) -> Result<RunReport, CliError> {
     })
 }
 
-/// What another file cogsync writes is, told by its fields.
-fn other_cogsync_file(value: &serde_json::Value) -> Option<&'static str> {
-    if value.is_array() || value.get("operations").is_some() {
-        Some("a concurrent history")
+/// The JSON files cogsync writes, which people hand to the wrong command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SavedKind {
+    /// `concurrent-SEED.history.json`: a concurrent history.
+    History,
+    /// `netfuzz-SEED-NN.finding.json`: a network-fuzz finding.
+    Finding,
+    /// `check --json`: a run report.
+    RunReport,
+    /// `ID.json`, `random-SEED.json`: a failure saved for `cogsync replay`.
+    Replay,
+}
+
+/// Which kind of cogsync file `value` (read from a file named `name`) is, told by its name
+/// and its fields.
+pub fn kind_of(name: &str, value: &serde_json::Value) -> Option<SavedKind> {
+    if name.contains(".history.") || value.is_array() || value.get("operations").is_some() {
+        Some(SavedKind::History)
+    } else if name.contains(".finding.") || value.get("oracle").is_some() {
+        Some(SavedKind::Finding)
     } else if value.get("cogsync").is_some() && value.get("reason").is_some() {
-        Some("a failure saved for `cogsync replay`")
-    } else if value.get("oracle").is_some() {
-        Some("a network-fuzz finding")
+        Some(SavedKind::Replay)
+    } else if value.get("tool").is_some() && value.get("summary").is_some() {
+        Some(SavedKind::RunReport)
     } else {
         None
+    }
+}
+
+/// What another file cogsync writes is, in words.
+fn other_cogsync_file(path: &Path, value: &serde_json::Value) -> Option<&'static str> {
+    let name = path.file_name()?.to_string_lossy();
+    match kind_of(&name, value)? {
+        SavedKind::History => Some("a concurrent history"),
+        SavedKind::Finding => Some("a network-fuzz finding"),
+        SavedKind::Replay => Some("a failure saved for `cogsync replay`"),
+        SavedKind::RunReport => None,
     }
 }
 
