@@ -14,6 +14,7 @@ use super::endpoint::{
     EndpointArgs, FirstRequestFinding, parse_duration, preflight_finding, target, wall_clock,
 };
 use super::error::{CliError, CliResult};
+use super::report_file::read_report;
 use super::{EXIT_FAILED, EXIT_HARNESS, EXIT_OK};
 use crate::report::RunReport;
 use crate::report::artifacts::{Artifacts, PREFLIGHT_ID};
@@ -287,17 +288,10 @@ struct Rerun {
 }
 
 fn read_rerun(path: &Path) -> Result<Rerun, CliError> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let report: RunReport = match serde_json::from_str(&text) {
-        Ok(report) => report,
-        Err(e) => {
-            return Err(CliError::Usage(format!(
-                "--rerun-failed {}: not a report written by `cogsync check --json` ({e})",
-                path.display()
-            )));
-        }
-    };
+    let report = read_report(path).map_err(|e| match e {
+        CliError::Usage(why) => CliError::Usage(format!("--rerun-failed: {why}")),
+        other => other,
+    })?;
     let mut ids: Vec<String> = report
         .cases
         .iter()
