@@ -2,6 +2,8 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,18 +18,38 @@ use crate::client::{Endpoint, EndpointOptions};
 use crate::report::artifacts::Artifacts;
 use crate::report::fuzz as fuzz_report;
 use crate::server::{self, Fault, ServerConfig, Variant};
-use crate::suite::netfuzz::{self, NetFuzzOptions, NetFuzzReport, Progress};
+use crate::suite::netfuzz::{self, Campaign, CorpusDir, NetFuzzOptions, NetFuzzReport, Progress};
 
 /// How long a run goes when neither --duration nor --iterations is given.
 const DURATION_DEFAULT: Duration = Duration::from_secs(60);
+/// Status lines: this often on a terminal, [`STATUS_LOG`] in a log.
+const STATUS_TERMINAL: Duration = Duration::from_secs(2);
+const STATUS_LOG: Duration = Duration::from_secs(10);
+
+/// How long a run may go: a duration, or until it is stopped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunLength {
+    For(Duration),
+    Forever,
+}
+
+fn parse_run_length(text: &str) -> Result<RunLength, String> {
+    if text.trim().eq_ignore_ascii_case("forever") {
+        Ok(RunLength::Forever)
+    } else {
+        parse_duration(text).map(RunLength::For)
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
     #[command(flatten)]
     pub endpoint: EndpointArgs,
-    /// How long to fuzz (e.g. 30s, 5m) [default: 60s, or no time bound with --iterations].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Option<Duration>,
+    /// How long to fuzz (e.g. 30s, 5m, 12h), or `forever`: until Ctrl-C or SIGTERM, which
+    /// stop any run cleanly (the corpus, findings and report are saved) [default: 60s, or no
+    /// time bound with --iterations].
+    #[arg(long, value_name = "DURATION", value_parser = parse_run_length)]
+    pub duration: Option<RunLength>,
     /// Seed of the run; printed first, so any run can be repeated.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -53,17 +75,39 @@ pub struct FuzzArgs {
     /// Write the whole report as JSON.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Keep the campaign in DIR: the corpus of inputs that reached new behaviour and the
+    /// findings (the smallest reproduction of each). A run resumes from what DIR holds, and
+    /// picks up what other processes sharing DIR add (every 30 s).
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+    /// Fuzzing loops in this process, each on its own identities.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+    /// Draw every input fresh, learning nothing from the answers (for comparison with the
+    /// default feedback mode).
+    #[arg(long, conflicts_with = "corpus")]
+    pub blind: bool,
+    /// Merge the corpora and findings of these directories into --corpus DIR (keeping a
+    /// smallest set of inputs that reaches every signature, and the smallest reproduction of
+    /// each finding), then exit without fuzzing.
+    #[arg(long, value_name = "DIR", num_args = 1.., requires = "corpus")]
+    pub merge: Vec<PathBuf>,
 }
 
-/// The embedded reference server with a fault injected and/or a variant served.
-async fn deviating_target(
+/// The embedded reference server, with a fault injected and/or a variant served. Its store is
+/// a SQLite file in the temporary directory (removed at the end), not memory: a deleted dataset
+/// keeps its marker (DS-4), so a long campaign's fresh identities would grow an in-memory store
+/// without bound.
+async fn embedded_target(
     args: &EndpointArgs,
     fault: Option<Fault>,
     variant: Option<Variant>,
+    db: &std::path::Path,
 ) -> anyhow::Result<Target> {
     let config = ServerConfig {
         fault,
         variant,
+        db: Some(db.to_owned()),
         ..ServerConfig::default()
     };
     let running = server::spawn(([127, 0, 0, 1], 0).into(), config)
@@ -123,19 +167,116 @@ fn repeat_line(args: &FuzzArgs, report: &NetFuzzReport) -> String {
     if report.strict {
         line.push_str(" --strict");
     }
+    if args.blind {
+        line.push_str(" --blind");
+    }
+    if args.workers > 1 || args.corpus.is_some() {
+        // Workers interleave and a corpus carries earlier runs: the choices differ.
+        return line.replace(
+            "repeat exactly:",
+            "repeat (without --workers and --corpus):",
+        );
+    }
     format!("{line} (sequence digest {})", report.sequence_digest)
 }
 
+/// `--merge`: combines directories into --corpus, fuzzing nothing.
+fn merge(args: &FuzzArgs) -> CliResult {
+    let dest = args
+        .corpus
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("--merge needs --corpus DIR to merge into".into()))?;
+    let open = |path: &std::path::Path| {
+        CorpusDir::open(path)
+            .map_err(|e| CliError::Harness(format!("cannot open corpus {}: {e}", path.display())))
+    };
+    let mut sources = Vec::new();
+    for path in &args.merge {
+        if !path.join("queue").is_dir() {
+            return Err(CliError::Usage(format!(
+                "{} is not a corpus directory of cogsync fuzz (it has no queue/)",
+                path.display()
+            )));
+        }
+        sources.push(open(path)?);
+    }
+    let dest_dir = open(dest)?;
+    let summary = netfuzz::merge(&dest_dir, &sources)
+        .map_err(|e| CliError::Harness(format!("merge failed: {e}")))?;
+    println!(
+        "merged {} director{} into {}: {} inputs read, {} kept ({} added, {} removed as \
+         redundant), {} signatures; {} finding groups ({} improved or new)",
+        sources.len(),
+        if sources.len() == 1 { "y" } else { "ies" },
+        dest.display(),
+        summary.inputs_read,
+        summary.inputs_kept,
+        summary.inputs_added,
+        summary.inputs_removed,
+        summary.signatures,
+        summary.finding_groups,
+        summary.findings_improved
+    );
+    Ok(EXIT_OK)
+}
+
+/// The process's resident memory in MiB (Linux; `None` elsewhere).
+fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// One status line.
+fn status_line(p: &Progress) -> String {
+    let secs = p.elapsed.as_secs_f64();
+    format!(
+        "  {:>7.1} s: {} iterations, {} requests ({:.0}/s), {} signatures, corpus {}, {} \
+         findings, RSS {}",
+        secs,
+        p.iterations,
+        p.requests,
+        if secs > 0.0 {
+            p.requests as f64 / secs
+        } else {
+            0.0
+        },
+        p.signatures,
+        p.corpus,
+        p.findings,
+        rss_mib().map_or_else(|| "?".to_owned(), |m| format!("{m:.1} MiB"))
+    )
+}
+
+/// Sets `stop` on the first Ctrl-C or SIGTERM; a second one ends the process at once.
+fn stop_on_signal(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        super::shutdown_signal().await;
+        stop.store(true, Ordering::Relaxed);
+        println!("stopping: finishing the current requests and saving (again to quit now)");
+        super::shutdown_signal().await;
+        std::process::exit(130);
+    });
+}
+
 pub async fn fuzz(args: FuzzArgs) -> CliResult {
+    if !args.merge.is_empty() {
+        return merge(&args);
+    }
     let seed = args.seed.unwrap_or_else(rand::random);
     // Without --duration, --iterations alone bounds the run, so that seed and count repeat it.
     let duration = match (args.duration, args.iterations) {
-        (None, Some(_)) => None,
-        (duration, _) => Some(duration.unwrap_or(DURATION_DEFAULT)),
+        (None, Some(_)) | (Some(RunLength::Forever), _) => None,
+        (Some(RunLength::For(d)), _) => Some(d),
+        (None, None) => Some(DURATION_DEFAULT),
     };
     match (args.iterations, duration) {
         (Some(n), None) => println!(
             "cogsync fuzz: seed {seed}, {n} iterations (repeat with --seed {seed} --iterations {n})"
+        ),
+        (None, None) => println!(
+            "cogsync fuzz: seed {seed}, until Ctrl-C or SIGTERM (then everything is saved)"
         ),
         _ => println!(
             "cogsync fuzz: seed {seed} (repeat with --seed {seed} and the --iterations count \
@@ -144,8 +285,30 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
     }
     let fault = embedded_only::<Fault>("--fault", args.fault.as_deref(), &args.endpoint)?;
     let variant = embedded_only::<Variant>("--variant", args.variant.as_deref(), &args.endpoint)?;
-    let target = if fault.is_some() || variant.is_some() {
-        deviating_target(&args.endpoint, fault, variant).await?
+    let dir = match &args.corpus {
+        None => None,
+        Some(path) => Some(CorpusDir::open(path).map_err(|e| {
+            CliError::Harness(format!("cannot open corpus {}: {e}", path.display()))
+        })?),
+    };
+    let campaign = Campaign::new(!args.blind, dir)
+        .map_err(|e| CliError::Harness(format!("cannot read the corpus directory: {e}")))?;
+    if let Some(path) = &args.corpus {
+        println!(
+            "corpus: {} ({} inputs, {} signatures, {} findings known)",
+            path.display(),
+            campaign.corpus_len(),
+            campaign.signatures(),
+            campaign.known_findings
+        );
+    }
+    let db = std::env::temp_dir().join(format!(
+        "cogsync-fuzz-{}-{:08x}.sqlite",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let target = if args.endpoint.endpoint.is_none() {
+        embedded_target(&args.endpoint, fault, variant, &db).await?
     } else {
         match target(&args.endpoint).await? {
             Ok(t) => t,
@@ -163,37 +326,47 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
     println!(
         "run id: {run_id:08x} (every identity this run creates starts with us-east-1:{run_id:08x}-)"
     );
+    println!(
+        "mode: {}, {} worker{}",
+        if args.blind { "blind" } else { "feedback" },
+        args.workers,
+        if args.workers == 1 { "" } else { "s" }
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signal(stop.clone());
     let options = NetFuzzOptions {
         seed,
         duration,
         iterations_max: args.iterations,
         run_id,
         strict: args.strict,
+        workers: usize::from(args.workers),
+        feedback: !args.blind,
+        stop: Some(stop),
     };
-    // On a terminal a line every 1,000 iterations; in a log, one every 10 s.
-    let terminal = std::io::stdout().is_terminal();
+    // A status line every 2 s on a terminal, every 10 s in a log.
+    let every = if std::io::stdout().is_terminal() {
+        STATUS_TERMINAL
+    } else {
+        STATUS_LOG
+    };
     let mut last_line = Duration::ZERO;
     let mut progress = |p: Progress| {
-        let due = if terminal {
-            p.iterations.is_multiple_of(1000)
-        } else {
-            p.elapsed >= last_line + Duration::from_secs(10)
-        };
-        if due {
+        if p.elapsed >= last_line + every {
             last_line = p.elapsed;
-            println!(
-                "  {} iterations, {} requests, {} findings ({:.1} s)",
-                p.iterations,
-                p.requests,
-                p.findings,
-                p.elapsed.as_secs_f64()
-            );
+            println!("{}", status_line(&p));
             let _ = std::io::stdout().flush();
         }
     };
-    let report = netfuzz::run(&target.endpoint, wall_clock(), &options, &mut progress)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let (report, campaign) = netfuzz::run(
+        &target.endpoint,
+        wall_clock(),
+        &options,
+        campaign,
+        &mut progress,
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
     let artifacts = Artifacts {
         dir: args.artifacts.clone(),
     };
@@ -205,12 +378,23 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
     }
     fuzz_report::print_summary(&report);
+    if let Some(trouble) = &campaign.disk_trouble {
+        println!("WARNING the corpus directory could not be written or read: {trouble}");
+    }
+    if let Some(mib) = rss_mib() {
+        println!("memory: RSS {mib:.1} MiB at the end");
+    }
     println!("{}", repeat_line(&args, &report));
     if let Some(running) = target.embedded {
         running
             .shutdown()
             .await
             .context("the embedded server did not stop cleanly")?;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut path = db.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
     }
     Ok(if report.findings.is_empty() {
         EXIT_OK

@@ -74,7 +74,7 @@ Exit codes:
 
 const FUZZ_EXIT_HELP: &str = "\
 Exit codes:
-  0  no finding (NON-STRICT notes do not fail a run)
+  0  no finding (NON-STRICT notes do not fail a run); --merge: merged
   1  findings (saved with a curl script each)
   2  usage error
   3  harness trouble: the endpoint is unreachable or does not speak this API";
@@ -173,6 +173,11 @@ enum Command {
     /// Fuzz an endpoint over the network: model-checked valid traffic interleaved with
     /// malformed requests, each answered as the spec allows for it (most with a clean 4xx,
     /// ERR-1..3) and none changing data.
+    ///
+    /// The fuzzer learns from the answers: inputs (request sequences) that reach a new
+    /// behaviour signature join a corpus and are mutated. With --corpus DIR a campaign is kept
+    /// on disk and resumed; several processes or machines may share the directory; --merge
+    /// combines directories. --duration forever runs until Ctrl-C or SIGTERM, then saves.
     #[command(after_help = FUZZ_EXIT_HELP)]
     Fuzz(Box<fuzz::FuzzArgs>),
     /// Set the JSON reports of several endpoints side by side: one column per report, one row
@@ -413,7 +418,7 @@ fn say(line: std::fmt::Arguments<'_>) {
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what service managers and CI runners send).
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

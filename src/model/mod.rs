@@ -33,6 +33,14 @@ pub use judge::{
 
 use state::{IdentityKey, IdentityState};
 
+/// What the model holds under one key of a dataset ([`Model::record_state`]), with its count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordState {
+    Absent,
+    Live(i64),
+    Tombstone(i64),
+}
+
 /// What the model knows of one endpoint: (pool, identity) → identity state → dataset name →
 /// dataset state. Deleted datasets stay in the map (without records) because their old counter
 /// decides the next incarnation's counter (AMB-RECREATE-COUNT) and the DS-4 flag.
@@ -269,6 +277,38 @@ impl Model {
         self.live(path)
             .and_then(|live| live.records.get(key))
             .map_or(0, |record| record.sync_count)
+    }
+
+    /// What the model holds under `key`: nothing, a live record or a tombstone (UR-6). Lets a
+    /// fuzzer tell the state shapes it reached apart (a write on a tombstone, a stale count).
+    pub fn record_state(&self, path: &DatasetPath, key: &str) -> RecordState {
+        match self.live(path).and_then(|live| live.records.get(key)) {
+            None => RecordState::Absent,
+            Some(record) if record.value.is_some() => RecordState::Live(record.sync_count),
+            Some(record) => RecordState::Tombstone(record.sync_count),
+        }
+    }
+
+    /// How many records and tombstones changed after `sync_count` (what a ListRecords from
+    /// there returns over all its pages), and the dataset's live record count.
+    pub fn changed_since(&self, path: &DatasetPath, sync_count: i64) -> (usize, usize) {
+        self.live(path).map_or((0, 0), |live| {
+            let changed = live
+                .records
+                .values()
+                .filter(|r| r.sync_count > sync_count)
+                .count();
+            (changed, live.live_records())
+        })
+    }
+
+    /// Whether the dataset was deleted at least once (DS-4's flag may be due).
+    pub fn ever_deleted(&self, path: &DatasetPath) -> bool {
+        let key = (path.identity_pool_id.clone(), path.identity_id.clone());
+        self.identities
+            .get(&key)
+            .and_then(|identity| identity.datasets.get(&path.dataset_name))
+            .is_some_and(|dataset| dataset.deleted_max_count.is_some())
     }
 
     /// Whether the dataset exists (written and not deleted since).

@@ -62,6 +62,36 @@ pub fn print_summary(report: &NetFuzzReport) {
         report.valid_calls,
         report.skipped
     );
+    let secs = (report.elapsed_ms / 1000.0).max(f64::EPSILON);
+    println!(
+        "{} mode, {} worker(s), {:.0} iterations/s: {} signatures ({} new this run), corpus {} \
+         ({} added, {} from other processes)",
+        if report.feedback { "feedback" } else { "blind" },
+        report.workers,
+        report.iterations as f64 / secs,
+        report.signatures,
+        report.new_signatures,
+        report.corpus,
+        report.corpus_added,
+        report.corpus_imported
+    );
+    if let Some(first) = &report.first_finding {
+        println!(
+            "first finding after {:.1} s ({} requests, {} iterations)",
+            first.elapsed_ms / 1000.0,
+            first.requests,
+            first.iterations
+        );
+    }
+    if report.known_findings > 0 {
+        println!(
+            "the corpus directory held {} finding group(s) before this run",
+            report.known_findings
+        );
+    }
+    if report.stopped {
+        println!("stopped by a signal; everything above is saved");
+    }
     println!("{}", report.summary_line());
 }
 

@@ -125,6 +125,12 @@ impl<T: Transport> Session<T> {
         self.namer.identity()
     }
 
+    /// The namer, to carry on in the next session of the same lane: identities stay unique
+    /// however many sessions a long run goes through.
+    pub fn namer(&self) -> &Namer {
+        &self.namer
+    }
+
     /// A dataset of a fresh identity.
     pub fn dataset(&mut self, name: &str) -> DatasetPath {
         let identity = self.identity();

@@ -13,23 +13,33 @@
 //! UNSTATED ones are NON-STRICT notes, findings only with `strict` (docs/spec.md, "Never fail a
 //! correct server").
 //!
-//! Everything is decided by a seeded RNG, so a run is repeated from its seed and iteration
-//! count (`sequence_digest` shows that it took the same path). Findings are
+//! The run learns from the answers: inputs (sequences of seeded genes) that reach a new
+//! behaviour signature join a corpus, and most later inputs are its mutants (`genome`,
+//! `signature`, `campaign`). Everything is decided by seeded RNGs, so a run of one worker
+//! without a corpus directory is repeated from its seed and iteration count
+//! (`sequence_digest` shows that it took the same path). Findings are
 //! shrunk (JSON members dropped, strings shortened, headers and parameters dropped while the
 //! same failure persists) and carried in the report, which renders them as curl (`report::curl`).
 //!
 //! Rooms: `patches` draws valid record patches; `mutations` builds the malformed requests from
 //! what a `Mutator` lends it (never from the loop itself), each with the `suite::refusal` rule
 //! that judges its answer (the same oracle the named cases use); `oracle` names what the fuzzer
-//! files findings under; `shrink` makes findings small; `fuzzer` runs the loop.
+//! files findings under; `shrink` makes findings small; `genome` is what an input is and how it
+//! mutates; `signature` says what counts as new behaviour; `campaign` keeps the corpus and the
+//! findings (in memory and in a corpus directory); `fuzzer` runs the workers' loops.
 
+mod campaign;
 mod fuzzer;
+mod genome;
 mod mutations;
 mod oracle;
 mod patches;
 mod shrink;
+mod signature;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -39,12 +49,11 @@ use crate::client::{RawRequest, RawResponse, Trouble, base64_unless_utf8};
 use crate::spec::Level;
 use crate::suite::verdict::Step;
 
+pub use campaign::{Campaign, CorpusDir, MergeSummary, SavedFinding, SavedInput, merge};
 pub use fuzzer::run;
+pub use genome::{Gene, Input, Tweak};
 pub use oracle::FuzzOracle;
-
-/// A session (model, transcript, identities) lives this many iterations, then a fresh one
-/// takes over: memory stays bounded and a finding never poisons later judgements.
-const EPOCH_ITERATIONS: u64 = 150;
+pub use signature::template as message_template;
 /// Distinct findings (and distinct notes) kept; later ones only count as occurrences.
 const FINDINGS_MAX: usize = 20;
 /// Requests one shrink may send.
@@ -77,6 +86,22 @@ pub struct NetFuzzOptions {
     /// Fail the run on SHOULD and UNSTATED oracles too, not only on MUST ones (`--strict`);
     /// false by default, so that a correct server that takes an allowed branch passes.
     pub strict: bool,
+    /// Fuzzing loops in this process, each on its own identities (at least 1).
+    pub workers: usize,
+    /// Learn from the answers (keep inputs that reached new signatures, mutate them); false:
+    /// every input is drawn fresh (the blind mode, for comparison).
+    pub feedback: bool,
+    /// Set to stop the run cleanly (Ctrl-C, SIGTERM): workers finish their request, clean up
+    /// and the report is written as for any other end.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// When the run's first finding was filed: how long, how many requests and iterations in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FirstFinding {
+    pub elapsed_ms: f64,
+    pub requests: u64,
+    pub iterations: u64,
 }
 
 /// One request as saved: text when the body is UTF-8, base64 otherwise.
@@ -147,8 +172,12 @@ pub struct Finding {
     /// render them as a transcript).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
-    /// How often the same oracle broke for the same mutation during the run.
+    /// How often the same oracle broke with the same symptom during the run.
     pub occurrences: u64,
+    /// What findings are told apart by, in a run and across runs: the oracle's ID and the
+    /// detail with numbers and names masked (`valid.mismatch|Records: missing <name>@#…`).
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// What a run did.
@@ -179,6 +208,35 @@ pub struct NetFuzzReport {
     pub non_strict: u64,
     /// The first occurrences of the NON-STRICT ones, as for findings.
     pub notes: Vec<Finding>,
+    /// Fuzzing loops that ran.
+    #[serde(default)]
+    pub workers: usize,
+    /// Whether the run learned from the answers (false: the blind mode).
+    #[serde(default)]
+    pub feedback: bool,
+    /// Distinct behaviour signatures the campaign has reached (a resumed one: in all its runs).
+    #[serde(default)]
+    pub signatures: usize,
+    /// Signatures first reached in this run.
+    #[serde(default)]
+    pub new_signatures: u64,
+    /// Inputs in the in-memory corpus at the end, inputs this run added, and inputs read from
+    /// the corpus directory that other processes wrote during the run.
+    #[serde(default)]
+    pub corpus: usize,
+    #[serde(default)]
+    pub corpus_added: u64,
+    #[serde(default)]
+    pub corpus_imported: u64,
+    /// Finding groups the corpus directory held before the run.
+    #[serde(default)]
+    pub known_findings: usize,
+    /// When the first finding that fails the run was filed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_finding: Option<FirstFinding>,
+    /// Whether the run was stopped by a signal (not by its time or iteration bound).
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 impl NetFuzzReport {
@@ -208,6 +266,8 @@ pub struct Progress {
     pub iterations: u64,
     pub requests: u64,
     pub findings: usize,
+    pub signatures: usize,
+    pub corpus: usize,
     pub elapsed: Duration,
 }
 
