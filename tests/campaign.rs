@@ -175,6 +175,14 @@ fn findings_are_kept_once_per_signature_with_the_smallest_reproduction() {
         let saved: Value = serde_json::from_slice(&std::fs::read(&file).expect("readable"))
             .expect("a whole JSON finding");
         assert!(saved["finding"]["request"]["method"].is_string(), "{saved}");
+        // Handed to replay, it is told apart from the files replay runs.
+        let output = cogsync(&["replay", file.to_str().expect("utf-8")]);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            text(&output).contains("finding of a fuzz campaign"),
+            "{}",
+            text(&output)
+        );
         assert!(
             !saved["input"]["genes"]
                 .as_array()

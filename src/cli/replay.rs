@@ -40,6 +40,11 @@ fn not_a_replay_file(file: &Path, text: &str) -> Option<String> {
             "{name} is a network-fuzz finding: run the curl script saved beside it (same name, \
              .sh) to send the request again, or `cogsync fuzz --seed SEED` to repeat the run."
         )),
+        SavedKind::CampaignFinding => Some(format!(
+            "{name} is a finding of a fuzz campaign (`cogsync fuzz --corpus`): its request is \
+             `finding.request` in the file, and the run that found it saved a curl script in its \
+             --artifacts directory."
+        )),
         SavedKind::RunReport => Some(format!(
             "{name} is a run report: `cogsync check --rerun-failed {}` runs what failed in it",
             file.display()

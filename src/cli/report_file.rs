@@ -42,6 +42,8 @@ pub enum SavedKind {
     History,
     /// `netfuzz-SEED-NN.finding.json`: a network-fuzz finding.
     Finding,
+    /// `DIR/findings/…/*.json` of `fuzz --corpus DIR`: a campaign's finding.
+    CampaignFinding,
     /// `check --json`: a run report.
     RunReport,
     /// `ID.json`, `random-SEED.json`: a failure saved for `cogsync replay`.
@@ -53,6 +55,8 @@ pub enum SavedKind {
 pub fn kind_of(name: &str, value: &serde_json::Value) -> Option<SavedKind> {
     if name.contains(".history.") || value.is_array() || value.get("operations").is_some() {
         Some(SavedKind::History)
+    } else if value.get("finding").is_some() && value.get("input").is_some() {
+        Some(SavedKind::CampaignFinding)
     } else if name.contains(".finding.") || value.get("oracle").is_some() {
         Some(SavedKind::Finding)
     } else if value.get("cogsync").is_some() && value.get("reason").is_some() {
@@ -70,6 +74,7 @@ fn other_cogsync_file(path: &Path, value: &serde_json::Value) -> Option<&'static
     match kind_of(&name, value)? {
         SavedKind::History => Some("a concurrent history"),
         SavedKind::Finding => Some("a network-fuzz finding"),
+        SavedKind::CampaignFinding => Some("a finding of a fuzz campaign"),
         SavedKind::Replay => Some("a failure saved for `cogsync replay`"),
         SavedKind::RunReport => None,
     }
