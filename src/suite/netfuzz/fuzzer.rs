@@ -32,7 +32,7 @@ use crate::client::{Endpoint, Exchange, RawRequest, RawResponse, Trouble};
 use crate::model::{Call, RecordState};
 use crate::spec::{
     DatasetPath, DescribeDatasetRequest, DescribeIdentityUsageRequest, IdentityPath,
-    ListDatasetsRequest, ListRecordsRequest, RecordPatch,
+    ListDatasetsRequest, ListRecordsRequest, RECORD_KEY_LEN_MAX, RecordPatch,
 };
 use crate::suite::refusal::{Allow, RawRule, judge};
 use crate::suite::session::{Namer, Now, Session, TokenChoice, dataset_of};
@@ -254,6 +254,9 @@ impl Fuzzer<'_> {
                 shapes.push("duplicate-key".to_owned());
             }
             keys.push(key);
+            if key.chars().count() == RECORD_KEY_LEN_MAX {
+                shapes.push("key-at-limit".to_owned());
+            }
             let count = patch.sync_count.unwrap_or(0);
             let op = patch.op.as_deref().unwrap_or("-");
             let (state, at) = match model.record_state(path, key) {
@@ -313,6 +316,14 @@ impl Fuzzer<'_> {
                 let n = drawn.len().max(1);
                 if let Some(p) = drawn.get_mut(usize::from(patch) % n) {
                     p.key = Some(KEYS[usize::from(key) % KEYS.len()].to_owned());
+                }
+            }
+            Some(Tweak::LongestKey { patch }) => {
+                let n = drawn.len().max(1);
+                if let Some(p) = drawn.get_mut(usize::from(patch) % n) {
+                    p.key = Some("k".repeat(RECORD_KEY_LEN_MAX));
+                    p.sync_count =
+                        Some(self.session.count_of(path, &"k".repeat(RECORD_KEY_LEN_MAX)));
                 }
             }
             _ => {}
@@ -770,7 +781,7 @@ fn tweak_malformed(made: &mut Malformed, tweak: Tweak) {
             }
             made.label.push_str("+header");
         }
-        Tweak::Count { .. } | Tweak::Key { .. } => {}
+        Tweak::Count { .. } | Tweak::Key { .. } | Tweak::LongestKey { .. } => {}
     }
 }
 

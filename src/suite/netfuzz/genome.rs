@@ -37,6 +37,9 @@ pub enum Tweak {
     Count { patch: u8, delta: i8 },
     /// A valid write: one patch's key replaced by the fuzzer's key of this index.
     Key { patch: u8, key: u8 },
+    /// A valid write: one patch's key at the longest length allowed (VAL-1: 1,024 characters),
+    /// a limit edge that fresh draws never reach.
+    LongestKey { patch: u8 },
     /// A malformed request that carries a garbage session token: one body byte XORed (the
     /// request stays one every reading must refuse).
     BodyByte { at: u32, xor: u8 },
@@ -84,7 +87,10 @@ fn fresh_gene(rng: &mut StdRng) -> Gene {
 }
 
 fn random_tweak(rng: &mut StdRng) -> Tweak {
-    match rng.random_range(0..4) {
+    match rng.random_range(0..5) {
+        4 => Tweak::LongestKey {
+            patch: rng.random_range(0..3),
+        },
         0 => Tweak::Count {
             patch: rng.random_range(0..3),
             delta: *[-2, -1, 1, 2, 5].get(rng.random_range(0..5)).unwrap_or(&1),
