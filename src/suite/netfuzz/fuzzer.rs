@@ -919,3 +919,46 @@ pub async fn run(
         .is_some_and(|flag| flag.load(Ordering::Relaxed));
     Ok((report, campaign))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made(body: &str, allows: RawRule<'static>) -> Malformed {
+        Malformed {
+            label: "kind".to_owned(),
+            request: RawRequest {
+                method: "POST".to_owned(),
+                path_and_query: "/x".to_owned(),
+                headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+                body: body.as_bytes().to_vec(),
+            },
+            dataset: None,
+            allows,
+        }
+    }
+
+    #[test]
+    fn body_and_header_tweaks_touch_only_requests_every_reading_refuses() {
+        let garbage = format!(r#"{{"SyncSessionToken":"{GARBAGE_TOKEN}","RecordPatches":[]}}"#);
+        let mut m = made(&garbage, RawRule::MUST_REFUSE);
+        tweak_malformed(&mut m, Tweak::BodyByte { at: 3, xor: 1 });
+        assert_ne!(m.request.body, garbage.as_bytes());
+        assert_eq!(m.label, "kind+body-byte");
+
+        // A request that some server may accept (a bad optional parameter it may ignore) and
+        // one with a real token are left as drawn: a tweak could make them valid.
+        let lenient = RawRule::OTHER_OPERATION;
+        for (body, rule) in [
+            (garbage.as_str(), lenient),
+            (r#"{"SyncSessionToken":"real"}"#, RawRule::MUST_REFUSE),
+        ] {
+            let mut m = made(body, rule);
+            tweak_malformed(&mut m, Tweak::BodyByte { at: 3, xor: 1 });
+            tweak_malformed(&mut m, Tweak::Header { which: 0 });
+            assert_eq!(m.request.body, body.as_bytes());
+            assert_eq!(m.request.headers.len(), 1);
+            assert_eq!(m.label, "kind");
+        }
+    }
+}
