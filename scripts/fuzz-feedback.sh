@@ -30,6 +30,8 @@ found() { # name: whether that run filed a finding
 for mode in blind feedback; do
     flag=()
     [ "$mode" = blind ] && flag=(--blind)
+    # Kept from an earlier run into the same OUT (they take the longest).
+    [ -s "$out/signatures-$mode.json" ] && continue
     echo "fuzz-feedback: signatures, $mode, ${sig_seconds}s" >&2
     run "signatures-$mode" --seed 1 --duration "${sig_seconds}s" "${flag[@]}"
 done
@@ -40,7 +42,8 @@ for fault in $faults; do
         for mode in blind feedback; do
             flag=()
             [ "$mode" = blind ] && flag=(--blind)
-            run "fault-$fault-$mode-$seed" --fault "$fault" --seed "$seed" --duration "${cap}s" "${flag[@]}"
+            run "fault-$fault-$mode-$seed" --fault "$fault" --seed "$seed" --duration "${cap}s" \
+                --stop-on-finding "${flag[@]}"
         done
         first_seed="${seeds%% *}"
         if [ "$seed" = "$first_seed" ] && ! found "fault-$fault-blind-$seed" \

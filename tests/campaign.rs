@@ -366,3 +366,33 @@ fn blind_and_corpus_do_not_go_together() {
     let output = cogsync(&["fuzz", "--blind", "--corpus", "x", "--iterations", "1"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
 }
+
+#[test]
+fn stop_on_finding_ends_the_run_at_its_first_finding() {
+    let dir = scratch("campaign", "stop-on-finding");
+    let (code, out, report) = fuzz(
+        &dir,
+        "s",
+        &[
+            "--fault",
+            "tombstones-hidden",
+            "--seed",
+            "1",
+            "--duration",
+            "120s",
+            "--stop-on-finding",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        report["findings"].as_array().expect("findings").len(),
+        1,
+        "{out}"
+    );
+    let first = &report["first_finding"];
+    assert!(first["requests"].as_u64().expect("requests") > 0, "{out}");
+    assert!(
+        report["elapsed_ms"].as_f64().expect("elapsed") < 60_000.0,
+        "the run ended at its finding, not at its duration: {out}"
+    );
+}

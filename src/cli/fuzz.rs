@@ -80,6 +80,10 @@ pub struct FuzzArgs {
     /// picks up what other processes sharing DIR add (every 30 s).
     #[arg(long, value_name = "DIR")]
     pub corpus: Option<PathBuf>,
+    /// End the run at its first finding (after shrinking it), as a quick gate or to time how
+    /// soon a fault is found.
+    #[arg(long)]
+    pub stop_on_finding: bool,
     /// Fuzzing loops in this process, each on its own identities.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: u16,
@@ -343,6 +347,7 @@ pub async fn fuzz(args: FuzzArgs) -> CliResult {
         workers: usize::from(args.workers),
         feedback: !args.blind,
         stop: Some(stop),
+        stop_on_finding: args.stop_on_finding,
     };
     // A status line every 2 s on a terminal, every 10 s in a log.
     let every = if std::io::stdout().is_terminal() {

@@ -678,6 +678,7 @@ impl Fuzzer<'_> {
                 .stop
                 .as_ref()
                 .is_some_and(|flag| flag.load(Ordering::Relaxed))
+            || (self.options.stop_on_finding && !shared.report.findings.is_empty())
     }
 
     /// One iteration: the gene's valid call or malformed request. `Ok(true)`: the input ends.

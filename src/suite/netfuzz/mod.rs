@@ -94,6 +94,9 @@ pub struct NetFuzzOptions {
     /// Set to stop the run cleanly (Ctrl-C, SIGTERM): workers finish their request, clean up
     /// and the report is written as for any other end.
     pub stop: Option<Arc<AtomicBool>>,
+    /// End the run at its first finding that fails it (a CI gate, or timing how soon a fault
+    /// is found).
+    pub stop_on_finding: bool,
 }
 
 /// When the run's first finding was filed: how long, how many requests and iterations in.
