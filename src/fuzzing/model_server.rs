@@ -362,8 +362,71 @@ struct Server {
     served: u64,
 }
 
+/// One write to `ds` of `key` at the model's current count, with the latest token.
+fn warm_up_write(ds: u8, key: u8, remove: bool) -> Op {
+    Op::Update {
+        ds,
+        device: Some(0),
+        patches: Some(vec![ScenarioPatch {
+            remove,
+            key,
+            value: Some(1),
+            count: CountPick::Current,
+            date: Some(0),
+        }]),
+        token: TokenPick::Latest,
+    }
+}
+
+/// A sequence that runs every statement of the store once (reads, writes, a conflict, a
+/// delete and a re-creation), so that a fresh service has all of them prepared and cached.
+fn warm_up_ops() -> Vec<Op> {
+    let list = |ds, last_sync_count| Op::List {
+        ds,
+        last_sync_count,
+        max_results: Some(3),
+        token: TokenPick::Latest,
+        garbage_next_token: false,
+    };
+    vec![
+        list(0, None),
+        warm_up_write(0, 0, false),
+        warm_up_write(0, 1, true),
+        Op::Update {
+            ds: 0,
+            device: None,
+            patches: Some(vec![ScenarioPatch {
+                remove: false,
+                key: 0,
+                value: Some(2),
+                count: CountPick::Offset(-1),
+                date: None,
+            }]),
+            token: TokenPick::Latest,
+        },
+        list(0, Some(CountPick::Offset(-1))),
+        Op::Describe { ds: 0 },
+        Op::Describe { ds: 1 },
+        Op::ListDatasets {
+            identity: 0,
+            max_results: Some(3),
+        },
+        Op::Usage { identity: 0 },
+        Op::Usage { identity: 1 },
+        Op::Delete { ds: 0 },
+        Op::Delete { ds: 0 },
+        list(0, Some(CountPick::Current)),
+        warm_up_write(0, 0, false),
+    ]
+}
+
 impl Server {
-    fn open() -> Server {
+    /// A fresh service, warmed up on identities of input number 0 (inputs count from 1).
+    ///
+    /// Why warm up: the store prepares each statement on its first use. Without the warm-up,
+    /// whether an input took that path would depend on the inputs before it, and the fuzzer
+    /// would take the difference for new coverage of the input.
+    fn open(runtime: &tokio::runtime::Runtime) -> Server {
         let (clock, clock_ms) = Clock::manual(START_MS);
         let config = ServerConfig {
             clock,
@@ -371,11 +434,20 @@ impl Server {
         };
         let service =
             Service::open(&config).unwrap_or_else(|e| panic!("cannot open a service: {e}"));
-        Server {
+        let server = Server {
             service: Arc::new(service),
             clock_ms,
             served: 0,
-        }
+        };
+        let mut run = Run::new(&server, 0);
+        runtime.block_on(async {
+            for op in &warm_up_ops() {
+                if let Err(stop) = run.step(op).await {
+                    panic!("warm-up of a fresh service: {}", run.failure(&stop));
+                }
+            }
+        });
+        server
     }
 }
 
@@ -392,9 +464,10 @@ impl Shared {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap_or_else(|e| panic!("cannot build a runtime: {e}"));
+        let server = Server::open(&runtime);
         Shared {
             runtime,
-            server: Server::open(),
+            server,
             inputs: 0,
         }
     }
@@ -402,7 +475,7 @@ impl Shared {
     /// A run for the next input: fresh identities and model, the clock back at the start.
     fn next_run(&mut self) -> Run {
         if self.server.served >= INPUTS_PER_SERVICE {
-            self.server = Server::open();
+            self.server = Server::open(&self.runtime);
         }
         self.server.served += 1;
         self.inputs += 1;
