@@ -8,12 +8,15 @@
 //! sequence so far.
 //!
 //! Speed: opening a SQLite-backed service costs more than running a whole short sequence, so a
-//! thread keeps one service (and one runtime) for [`INPUTS_PER_SERVICE`] inputs. Inputs stay
-//! independent because each one gets identities no earlier input used (its number is folded
-//! into the identity IDs), a fresh model and session, and the server clock set back to the
-//! same start. The service is replaced after [`INPUTS_PER_SERVICE`] inputs because datasets
-//! are never removed from the store (a delete keeps the row for AMB-RECREATE-COUNT): without
-//! the replacement a fuzzing process running millions of inputs would grow without bound.
+//! thread keeps one service (and one runtime) for all its inputs. Inputs stay independent
+//! because each one gets identities no earlier input used (its number is folded into the
+//! identity IDs), a fresh model and session, and the server clock set back to the same start.
+//!
+//! Memory: after each input its identities are removed from the store
+//! ([`Service::forget_identity`]; a DeleteDataset would keep the dataset rows), so the store
+//! holds at most one input's data and SQLite reuses the freed pages. A process running
+//! millions of inputs does not grow, and an input rarely allocates memory it does not free,
+//! which would make libFuzzer run it again with a leak check.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -38,10 +41,6 @@ pub const OPS_MAX: usize = 12;
 pub const PATCHES_MAX: usize = 4;
 /// Server clock at the start of every sequence (epoch ms).
 const START_MS: i64 = 1_700_000_000_000;
-
-/// Inputs one service serves before a fresh one replaces it: often enough that the store
-/// stays small (a few MB at most), rarely enough that opening it is no noticeable cost.
-pub const INPUTS_PER_SERVICE: u64 = 256;
 
 const POOL: &str = "us-east-1:0a0b0c0d-0000-4000-8000-000000000000";
 /// Identities of one sequence.
@@ -358,8 +357,6 @@ fn identity_id(input: u64, i: usize) -> String {
 struct Server {
     service: Arc<Service>,
     clock_ms: Arc<AtomicI64>,
-    /// Inputs it has served; at [`INPUTS_PER_SERVICE`] a fresh server replaces it.
-    served: u64,
 }
 
 /// One write to `ds` of `key` at the model's current count, with the latest token.
@@ -437,7 +434,6 @@ impl Server {
         let server = Server {
             service: Arc::new(service),
             clock_ms,
-            served: 0,
         };
         let mut run = Run::new(&server, 0);
         runtime.block_on(async {
@@ -447,6 +443,7 @@ impl Server {
                 }
             }
         });
+        run.forget();
         server
     }
 }
@@ -474,10 +471,6 @@ impl Shared {
 
     /// A run for the next input: fresh identities and model, the clock back at the start.
     fn next_run(&mut self) -> Run {
-        if self.server.served >= INPUTS_PER_SERVICE {
-            self.server = Server::open(&self.runtime);
-        }
-        self.server.served += 1;
         self.inputs += 1;
         // Waits of earlier inputs moved the clock; every input starts at the same time.
         self.server.clock_ms.store(START_MS, Ordering::Relaxed);
@@ -494,6 +487,8 @@ thread_local! {
 /// The model, the server in process and the sequence so far, driven by the suite's session.
 struct Run {
     session: Session<InProcess>,
+    /// The service the session talks to, to forget this run's identities at its end.
+    service: Arc<Service>,
     clock_ms: Arc<AtomicI64>,
     /// This input's identity IDs.
     identities: [String; IDENTITIES],
@@ -508,9 +503,19 @@ impl Run {
         let transport = InProcess::shared(Arc::clone(&server.service));
         Run {
             session: Session::new(transport, now, Namer::new(0, 0)),
+            service: Arc::clone(&server.service),
             clock_ms: Arc::clone(&server.clock_ms),
             identities: [identity_id(input, 0), identity_id(input, 1)],
             log: Vec::new(),
+        }
+    }
+
+    /// Removes this run's identities from the shared store, so that it does not grow.
+    fn forget(&self) {
+        for identity in &self.identities {
+            if let Err(e) = self.service.forget_identity(POOL, identity) {
+                panic!("cannot remove identity {identity} from the store: {e}");
+            }
         }
     }
 
@@ -681,6 +686,7 @@ pub fn run_scenario(scenario: &Scenario) {
                 }
             }
         });
+        run.forget();
     });
 }
 
@@ -762,18 +768,25 @@ mod tests {
                 },
             ],
         };
-        // Past one service's share, so the replacement is crossed too.
-        for _ in 0..=INPUTS_PER_SERVICE / 2 {
+        for _ in 0..3 {
             run_scenario(&writes);
             run_scenario(&reads);
         }
+        run_scenario(&writes);
         SHARED.with(|cell| {
             let mut slot = cell.borrow_mut();
             let shared = slot.as_mut().expect("the runs above set it up");
-            assert!(shared.inputs > INPUTS_PER_SERVICE);
-            assert!(shared.server.served <= INPUTS_PER_SERVICE);
             let run = shared.next_run();
             assert_eq!(run.clock_ms.load(Ordering::Relaxed), START_MS);
+            // The identities of the last `writes` again: the store must have forgotten them.
+            let mut again = Run::new(&shared.server, shared.inputs - 1);
+            shared.runtime.block_on(async {
+                for op in &reads.ops {
+                    if let Err(stop) = again.step(op).await {
+                        panic!("{}", again.failure(&stop));
+                    }
+                }
+            });
         });
     }
 
