@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Fuzz smoke test: build every cargo-fuzz target with the address sanitizer and run each for a
-# short time (FUZZ_SECONDS, default 30) from the committed corpus. Exits non-zero on a crash.
-# Without a nightly toolchain it prints a note and exits 0: the committed corpus is still
-# replayed on stable by `cargo test --test fuzz_corpus`.
+# Fuzz smoke test: build every cargo-fuzz target once with the address sanitizer, then run each
+# built binary for a short time (FUZZ_SECONDS, default 30) from the committed corpus. Exits
+# non-zero on a crash. Without a nightly toolchain it prints a note and exits 0: the committed
+# corpus is still replayed on stable by `cargo test --test fuzz_corpus`.
+#
+# The binaries are run directly rather than through `cargo fuzz run`, which would check the
+# build again before each target. The build happens in fuzz/, so that fuzz/.cargo/config.toml
+# applies (coverage instrumentation of the code under test only; see fuzz/rustc-coverage.sh).
+# CARGO_TARGET_DIR is honoured, so CI keeps one target directory for every step.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# A relative CARGO_TARGET_DIR means relative to where this script was started.
+target_dir="$(realpath -m "${CARGO_TARGET_DIR:-$here/target}")"
 cd "$here"
 seconds="${FUZZ_SECONDS:-30}"
 targets=(parse_request validate json_body model_vs_server)
@@ -20,8 +27,12 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-echo "fuzz-smoke: building ${#targets[@]} targets (address sanitizer)"
-cargo +nightly fuzz build
+echo "fuzz-smoke: building ${#targets[@]} targets (address sanitizer) in $target_dir"
+started=$SECONDS
+cargo +nightly fuzz build --target-dir "$target_dir"
+echo "fuzz-smoke: build took $((SECONDS - started))s"
+triple="$(rustc +nightly -vV | sed -n 's/^host: //p')"
+bin_dir="$target_dir/$triple/release"
 
 # The crate forbids unsafe code, so stack-use-after-return checks buy little and cost ~10%.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_stack_use_after_return=0}"
@@ -32,10 +43,11 @@ failed=0
 passed=0
 for target in "${targets[@]}"; do
     # New inputs go to a scratch corpus; the committed one is read only.
-    mkdir -p "$work/$target"
+    mkdir -p "$work/$target" "$here/artifacts/$target"
     log="$work/$target.log"
     echo "fuzz-smoke: $target for ${seconds}s"
-    if cargo +nightly fuzz run "$target" "$work/$target" "corpus/$target" -- \
+    if "$bin_dir/$target" "$work/$target" "corpus/$target" \
+        -artifact_prefix="$here/artifacts/$target/" \
         -max_total_time="$seconds" \
         -dict="dict/$target.dict" \
         -rss_limit_mb=2048 \

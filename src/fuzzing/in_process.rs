@@ -2,6 +2,8 @@
 //! through the server's [`handle`] without a socket, so the suite's session can drive it at
 //! fuzzing speed.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 
 use crate::client::{Exchange, RawRequest, RawResponse, Transport, Trouble};
@@ -12,11 +14,17 @@ const RESPONSE_BYTES_MAX: usize = 32 * 1024 * 1024;
 
 /// One reference server, no socket.
 pub struct InProcess {
-    service: Service,
+    service: Arc<Service>,
 }
 
 impl InProcess {
     pub fn new(service: Service) -> InProcess {
+        InProcess::shared(Arc::new(service))
+    }
+
+    /// A transport to a service that outlives it: the fuzz target keeps one service for many
+    /// inputs, because opening a SQLite store costs more than a whole short sequence.
+    pub fn shared(service: Arc<Service>) -> InProcess {
         InProcess { service }
     }
 

@@ -6,6 +6,17 @@
 //! The server runs on a manual clock that the sequence moves; the model is told that clock's
 //! time. An answer outside the model's allowed set (or no usable answer) panics with the
 //! sequence so far.
+//!
+//! Speed: opening a SQLite-backed service costs more than running a whole short sequence, so a
+//! thread keeps one service (and one runtime) for all its inputs. Inputs stay independent
+//! because each one gets identities no earlier input used (its number is folded into the
+//! identity IDs), a fresh model and session, and the server clock set back to the same start.
+//!
+//! Memory: after each input its identities are removed from the store
+//! ([`Service::forget_identity`]; a DeleteDataset would keep the dataset rows), so the store
+//! holds at most one input's data and SQLite reuses the freed pages. A process running
+//! millions of inputs does not grow, and an input rarely allocates memory it does not free,
+//! which would make libFuzzer run it again with a leak check.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -32,10 +43,8 @@ pub const PATCHES_MAX: usize = 4;
 const START_MS: i64 = 1_700_000_000_000;
 
 const POOL: &str = "us-east-1:0a0b0c0d-0000-4000-8000-000000000000";
-const IDENTITIES: [&str; 2] = [
-    "us-east-1:0a0b0c0d-0000-4000-8000-000000000001",
-    "us-east-1:0a0b0c0d-0000-4000-8000-000000000002",
-];
+/// Identities of one sequence.
+const IDENTITIES: usize = 2;
 const DATASET_NAMES: [&str; 3] = ["settings", "a:b", "x.y-z_1"];
 
 /// Keys: plain, non-ASCII, at and past the length bound, empty (invalid).
@@ -332,48 +341,89 @@ impl Scenario {
     }
 }
 
-fn identity(i: u8) -> IdentityPath {
-    IdentityPath {
-        identity_pool_id: POOL.to_owned(),
-        identity_id: IDENTITIES[usize::from(i) % IDENTITIES.len()].to_owned(),
-    }
+/// Identity number `i` of input number `input`: no two inputs of a thread share one, so an
+/// input's answers do not depend on what ran before it. The number is always 12 decimal
+/// digits: every input formats and validates the same characters' classes the same number of
+/// times, so the counter adds no coverage noise that would look new to the fuzzer.
+fn identity_id(input: u64, i: usize) -> String {
+    const FIRST: u64 = 100_000_000_000;
+    format!(
+        "us-east-1:0a0b0c0d-{i:04}-4000-8000-{}",
+        FIRST + input % (9 * FIRST)
+    )
 }
 
-fn dataset(ds: u8) -> DatasetPath {
-    let ds = usize::from(ds) % (IDENTITIES.len() * DATASET_NAMES.len());
-    DatasetPath {
-        identity_pool_id: POOL.to_owned(),
-        identity_id: IDENTITIES[ds / DATASET_NAMES.len()].to_owned(),
-        dataset_name: DATASET_NAMES[ds % DATASET_NAMES.len()].to_owned(),
-    }
-}
-
-/// The model, the server in process and the sequence so far, driven by the suite's session.
-struct Run {
-    session: Session<InProcess>,
+/// The reference server a thread's inputs share, and the handle of its clock.
+struct Server {
+    service: Arc<Service>,
     clock_ms: Arc<AtomicI64>,
-    log: Vec<String>,
 }
 
-thread_local! {
-    static RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
+/// One write to `ds` of `key` at the model's current count, with the latest token.
+fn warm_up_write(ds: u8, key: u8, remove: bool) -> Op {
+    Op::Update {
+        ds,
+        device: Some(0),
+        patches: Some(vec![ScenarioPatch {
+            remove,
+            key,
+            value: Some(1),
+            count: CountPick::Current,
+            date: Some(0),
+        }]),
+        token: TokenPick::Latest,
+    }
 }
 
-/// Runs a future without I/O to completion on this thread's runtime.
-fn block_on<F: Future>(future: F) -> F::Output {
-    RUNTIME.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let runtime = slot.get_or_insert_with(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .build()
-                .unwrap_or_else(|e| panic!("cannot build a runtime: {e}"))
-        });
-        runtime.block_on(future)
-    })
+/// A sequence that runs every statement of the store once (reads, writes, a conflict, a
+/// delete and a re-creation), so that a fresh service has all of them prepared and cached.
+fn warm_up_ops() -> Vec<Op> {
+    let list = |ds, last_sync_count| Op::List {
+        ds,
+        last_sync_count,
+        max_results: Some(3),
+        token: TokenPick::Latest,
+        garbage_next_token: false,
+    };
+    vec![
+        list(0, None),
+        warm_up_write(0, 0, false),
+        warm_up_write(0, 1, true),
+        Op::Update {
+            ds: 0,
+            device: None,
+            patches: Some(vec![ScenarioPatch {
+                remove: false,
+                key: 0,
+                value: Some(2),
+                count: CountPick::Offset(-1),
+                date: None,
+            }]),
+            token: TokenPick::Latest,
+        },
+        list(0, Some(CountPick::Offset(-1))),
+        Op::Describe { ds: 0 },
+        Op::Describe { ds: 1 },
+        Op::ListDatasets {
+            identity: 0,
+            max_results: Some(3),
+        },
+        Op::Usage { identity: 0 },
+        Op::Usage { identity: 1 },
+        Op::Delete { ds: 0 },
+        Op::Delete { ds: 0 },
+        list(0, Some(CountPick::Current)),
+        warm_up_write(0, 0, false),
+    ]
 }
 
-impl Run {
-    fn new() -> Run {
+impl Server {
+    /// A fresh service, warmed up on identities of input number 0 (inputs count from 1).
+    ///
+    /// Why warm up: the store prepares each statement on its first use. Without the warm-up,
+    /// whether an input took that path would depend on the inputs before it, and the fuzzer
+    /// would take the difference for new coverage of the input.
+    fn open(runtime: &tokio::runtime::Runtime) -> Server {
         let (clock, clock_ms) = Clock::manual(START_MS);
         let config = ServerConfig {
             clock,
@@ -381,13 +431,108 @@ impl Run {
         };
         let service =
             Service::open(&config).unwrap_or_else(|e| panic!("cannot open a service: {e}"));
-        let read = Arc::clone(&clock_ms);
+        let server = Server {
+            service: Arc::new(service),
+            clock_ms,
+        };
+        let mut run = Run::new(&server, 0);
+        runtime.block_on(async {
+            for op in &warm_up_ops() {
+                if let Err(stop) = run.step(op).await {
+                    panic!("warm-up of a fresh service: {}", run.failure(&stop));
+                }
+            }
+        });
+        run.forget();
+        server
+    }
+}
+
+/// What a thread keeps between inputs, because building it costs more than running one.
+struct Shared {
+    runtime: tokio::runtime::Runtime,
+    server: Server,
+    /// Inputs started on this thread; numbers each input's identities.
+    inputs: u64,
+}
+
+impl Shared {
+    fn new() -> Shared {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build a runtime: {e}"));
+        let server = Server::open(&runtime);
+        Shared {
+            runtime,
+            server,
+            inputs: 0,
+        }
+    }
+
+    /// A run for the next input: fresh identities and model, the clock back at the start.
+    fn next_run(&mut self) -> Run {
+        self.inputs += 1;
+        // Waits of earlier inputs moved the clock; every input starts at the same time.
+        self.server.clock_ms.store(START_MS, Ordering::Relaxed);
+        Run::new(&self.server, self.inputs)
+    }
+}
+
+thread_local! {
+    /// Per thread, not per process: `cargo test` runs scenarios on parallel threads, and each
+    /// needs a clock that only its own `Wait`s move. libFuzzer runs inputs on one thread.
+    static SHARED: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+/// The model, the server in process and the sequence so far, driven by the suite's session.
+struct Run {
+    session: Session<InProcess>,
+    /// The service the session talks to, to forget this run's identities at its end.
+    service: Arc<Service>,
+    clock_ms: Arc<AtomicI64>,
+    /// This input's identity IDs.
+    identities: [String; IDENTITIES],
+    log: Vec<String>,
+}
+
+impl Run {
+    fn new(server: &Server, input: u64) -> Run {
+        let read = Arc::clone(&server.clock_ms);
         // The model is told the server's own clock.
         let now: session::Now = Arc::new(move || read.load(Ordering::Relaxed) as f64 / 1000.0);
+        let transport = InProcess::shared(Arc::clone(&server.service));
         Run {
-            session: Session::new(InProcess::new(service), now, Namer::new(0, 0)),
-            clock_ms,
+            session: Session::new(transport, now, Namer::new(0, 0)),
+            service: Arc::clone(&server.service),
+            clock_ms: Arc::clone(&server.clock_ms),
+            identities: [identity_id(input, 0), identity_id(input, 1)],
             log: Vec::new(),
+        }
+    }
+
+    /// Removes this run's identities from the shared store, so that it does not grow.
+    fn forget(&self) {
+        for identity in &self.identities {
+            if let Err(e) = self.service.forget_identity(POOL, identity) {
+                panic!("cannot remove identity {identity} from the store: {e}");
+            }
+        }
+    }
+
+    fn identity(&self, i: u8) -> IdentityPath {
+        IdentityPath {
+            identity_pool_id: POOL.to_owned(),
+            identity_id: self.identities[usize::from(i) % IDENTITIES].clone(),
+        }
+    }
+
+    /// Dataset number `ds`: 2 identities × 3 names.
+    fn dataset(&self, ds: u8) -> DatasetPath {
+        let ds = usize::from(ds) % (IDENTITIES * DATASET_NAMES.len());
+        DatasetPath {
+            identity_pool_id: POOL.to_owned(),
+            identity_id: self.identities[ds / DATASET_NAMES.len()].clone(),
+            dataset_name: DATASET_NAMES[ds % DATASET_NAMES.len()].to_owned(),
         }
     }
 
@@ -398,7 +543,7 @@ impl Run {
             TokenPick::Latest if self.session.has_token(path) => TokenChoice::Latest,
             TokenPick::Latest | TokenPick::Missing => TokenChoice::Missing,
             TokenPick::Garbage => TokenChoice::Garbage,
-            TokenPick::Of(n) => TokenChoice::From(dataset(n)),
+            TokenPick::Of(n) => TokenChoice::From(self.dataset(n)),
         }
     }
 
@@ -415,7 +560,7 @@ impl Run {
                 patches,
                 token,
             } => {
-                let path = dataset(*ds);
+                let path = self.dataset(*ds);
                 let model = self.session.model();
                 let patches = patches.as_ref().map(|patches| {
                     patches
@@ -448,7 +593,7 @@ impl Run {
                 token,
                 garbage_next_token,
             } => {
-                let path = dataset(*ds);
+                let path = self.dataset(*ds);
                 let current = self.session.model().dataset_sync_count(&path);
                 let request = ListRecordsRequest {
                     path: path.clone(),
@@ -461,15 +606,21 @@ impl Run {
                 self.session.list_with(request, choice).await?;
             }
             Op::Describe { ds } => {
-                let request = DescribeDatasetRequest { path: dataset(*ds) };
+                let request = DescribeDatasetRequest {
+                    path: self.dataset(*ds),
+                };
                 self.session.call(Call::DescribeDataset(request)).await?;
             }
             Op::Delete { ds } => {
-                let request = DeleteDatasetRequest { path: dataset(*ds) };
+                let request = DeleteDatasetRequest {
+                    path: self.dataset(*ds),
+                };
                 self.session.call(Call::DeleteDataset(request)).await?;
             }
             Op::Usage { identity: i } => {
-                let request = DescribeIdentityUsageRequest { path: identity(*i) };
+                let request = DescribeIdentityUsageRequest {
+                    path: self.identity(*i),
+                };
                 self.session
                     .call(Call::DescribeIdentityUsage(request))
                     .await?;
@@ -479,7 +630,7 @@ impl Run {
                 max_results,
             } => {
                 let request = ListDatasetsRequest {
-                    path: identity(*i),
+                    path: self.identity(*i),
                     max_results: max_results.map(|m| i32::from(m) - 2),
                     next_token: None,
                 };
@@ -521,15 +672,21 @@ pub fn model_vs_server(data: &[u8]) {
     run_scenario(&scenario);
 }
 
-/// Applies `scenario` to a fresh model and a fresh in-process server; panics on a mismatch.
+/// Applies `scenario` to a fresh model and to identities of the thread's in-process server
+/// that nothing used before; panics on a mismatch.
 pub fn run_scenario(scenario: &Scenario) {
-    let mut run = Run::new();
-    block_on(async {
-        for op in &scenario.ops {
-            if let Err(stop) = run.step(op).await {
-                panic!("{}", run.failure(&stop));
+    SHARED.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let shared = slot.get_or_insert_with(Shared::new);
+        let mut run = shared.next_run();
+        shared.runtime.block_on(async {
+            for op in &scenario.ops {
+                if let Err(stop) = run.step(op).await {
+                    panic!("{}", run.failure(&stop));
+                }
             }
-        }
+        });
+        run.forget();
     });
 }
 
@@ -585,5 +742,66 @@ mod tests {
         let decoded = Scenario::arbitrary(&mut Unstructured::new(&bytes)).expect("decodes");
         assert_eq!(decoded, scenario);
         run_scenario(&scenario);
+    }
+
+    #[test]
+    fn inputs_sharing_a_service_do_not_see_each_other() {
+        // Writes left behind, and a long wait: a later input that saw either would list
+        // records, find datasets or usage the model (starting empty) does not allow.
+        let writes = Scenario {
+            ops: vec![
+                list(0),
+                write(0, 0, CountPick::Current),
+                list(4),
+                write(4, 1, CountPick::Current),
+                Op::Wait { secs: 255 },
+            ],
+        };
+        let reads = Scenario {
+            ops: vec![
+                list(0),
+                Op::Describe { ds: 4 },
+                Op::Usage { identity: 1 },
+                Op::ListDatasets {
+                    identity: 0,
+                    max_results: None,
+                },
+            ],
+        };
+        for _ in 0..3 {
+            run_scenario(&writes);
+            run_scenario(&reads);
+        }
+        run_scenario(&writes);
+        SHARED.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let shared = slot.as_mut().expect("the runs above set it up");
+            let run = shared.next_run();
+            assert_eq!(run.clock_ms.load(Ordering::Relaxed), START_MS);
+            // The identities of the last `writes` again: the store must have forgotten them.
+            let mut again = Run::new(&shared.server, shared.inputs - 1);
+            shared.runtime.block_on(async {
+                for op in &reads.ops {
+                    if let Err(stop) = again.step(op).await {
+                        panic!("{}", again.failure(&stop));
+                    }
+                }
+            });
+        });
+    }
+
+    #[test]
+    fn per_input_identities_are_valid_and_distinct() {
+        let ids = [identity_id(1, 0), identity_id(1, 1), identity_id(2, 0)];
+        for id in &ids {
+            assert_eq!(
+                super::super::validate::independent_identity(id),
+                None,
+                "{id}"
+            );
+        }
+        assert_ne!(ids[0], ids[1]);
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(identity_id(u64::MAX, 1).len(), ids[0].len());
     }
 }

@@ -90,14 +90,21 @@ impl Text {
                         TWEAKS[usize::from(t) % TWEAKS.len()],
                     )
                 });
-                let mut out = String::with_capacity(n * fill.len_utf8());
-                for i in 0..n {
-                    match tweak {
-                        Some((at, c)) if at == i => out.push(c),
-                        _ => out.push(fill),
+                // Whole runs copied at once: a per-character loop is instrumented in a fuzz
+                // build, and these strings run to a megabyte.
+                let mut unit = [0; 4];
+                let unit: &str = fill.encode_utf8(&mut unit);
+                match tweak {
+                    // `at < n`: `at` is scaled from 0–255 by n / 256.
+                    Some((at, c)) => {
+                        let mut out = String::with_capacity(n * fill.len_utf8() + c.len_utf8());
+                        out.push_str(&unit.repeat(at));
+                        out.push(c);
+                        out.push_str(&unit.repeat(n - at - 1));
+                        out
                     }
+                    None => unit.repeat(n),
                 }
-                out
             }
             Text::Identity { region, hex } => {
                 let region = REGIONS[usize::from(*region) % REGIONS.len()];
@@ -614,6 +621,34 @@ mod tests {
         assert_eq!(independent_dataset("a:b.c-d_e"), None);
         assert_eq!(independent_dataset("a\nb"), Some(Broken::Pattern));
         assert_eq!(independent_dataset("ab\n"), Some(Broken::Pattern));
+    }
+
+    #[test]
+    fn sized_texts_put_the_tweak_where_a_character_loop_would() {
+        for bound in 0..6 {
+            for delta in 0..5 {
+                for (at, t) in [(0, 0), (1, 2), (128, 4), (255, 9)] {
+                    let sized = Text::Sized {
+                        bound,
+                        delta,
+                        fill: 2,
+                        tweak: Some((at, t)),
+                    };
+                    let n = (BOUNDS[usize::from(bound)] + usize::from(delta)).saturating_sub(2);
+                    let at = usize::from(at) * n / 256;
+                    let expected: String = (0..n)
+                        .map(|i| {
+                            if i == at {
+                                TWEAKS[usize::from(t)]
+                            } else {
+                                '😀'
+                            }
+                        })
+                        .collect();
+                    assert_eq!(sized.render(), expected, "{sized:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -131,6 +131,12 @@ impl Service {
         self
     }
 
+    /// Removes every trace of an identity from the store ([`Store::forget_identity`]): for a
+    /// caller that reuses one service for many independent runs (the fuzz target).
+    pub fn forget_identity(&self, pool: &str, identity: &str) -> rusqlite::Result<()> {
+        self.store.forget_identity(pool, identity)
+    }
+
     /// The allowed variant served, if any.
     pub fn variant(&self) -> Option<Variant> {
         self.variant

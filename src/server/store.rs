@@ -823,6 +823,26 @@ impl Store {
         Ok(Some(meta))
     }
 
+    /// Removes every row of an identity: its records, its datasets (deleted ones too) and its
+    /// usage. No operation does this, since a DeleteDataset keeps the dataset's row
+    /// (AMB-RECREATE-COUNT); the `model_vs_server` fuzz target does it after each input, so
+    /// that one long-lived store does not grow with every input (SQLite reuses the freed
+    /// pages).
+    pub fn forget_identity(&self, pool: &str, identity: &str) -> rusqlite::Result<()> {
+        let conn = self.lock();
+        let tx = ImmediateTx::begin(&conn)?;
+        tx.prepare_cached(
+            "DELETE FROM records WHERE dataset_id IN
+                 (SELECT id FROM datasets WHERE pool = ?1 AND identity = ?2)",
+        )?
+        .execute(params![pool, identity])?;
+        tx.prepare_cached("DELETE FROM datasets WHERE pool = ?1 AND identity = ?2")?
+            .execute(params![pool, identity])?;
+        tx.prepare_cached("DELETE FROM identities WHERE pool = ?1 AND identity = ?2")?
+            .execute(params![pool, identity])?;
+        tx.commit()
+    }
+
     /// An identity's usage, or `None` if it never created a dataset.
     pub fn identity_usage(
         &self,
