@@ -30,7 +30,17 @@ use super::signature::digest;
 /// over a campaign of any length (the directory keeps them all).
 const CORPUS_MAX: usize = 4096;
 /// Share of inputs drawn by mutating the corpus (the rest are fresh), once it has entries.
-const MUTATE_SHARE: f64 = 0.85;
+const MUTATE_SHARE: f64 = 0.5;
+/// Share of parents taken from the inputs that reached new model behaviour (a valid call's
+/// answer or a state shape), when there are any: the many message templates of malformed
+/// requests would otherwise crowd out the sequences that build state.
+const STATE_SHARE: f64 = 0.75;
+
+/// Whether a signature is about model behaviour (a valid call's answer or a state shape) rather
+/// than about the answer to a malformed request.
+fn is_state(signature: &str) -> bool {
+    signature.starts_with("valid|") || signature.starts_with("shape|")
+}
 
 /// One corpus file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,7 +227,10 @@ impl CorpusDir {
 /// What the campaign holds in memory.
 pub struct Campaign {
     feedback: bool,
-    corpus: Vec<Input>,
+    /// Inputs that reached a new valid-call or state-shape signature.
+    corpus_state: Vec<Input>,
+    /// Inputs that reached only new signatures of malformed requests.
+    corpus_other: Vec<Input>,
     seen: HashSet<u64>,
     dir: Option<CorpusDir>,
     /// Queue files already read or written by this process.
@@ -243,7 +256,8 @@ impl Campaign {
     pub fn new(feedback: bool, dir: Option<CorpusDir>) -> io::Result<Campaign> {
         let mut campaign = Campaign {
             feedback,
-            corpus: Vec::new(),
+            corpus_state: Vec::new(),
+            corpus_other: Vec::new(),
             seen: HashSet::new(),
             dir,
             known_files: HashSet::new(),
@@ -268,7 +282,7 @@ impl Campaign {
     }
 
     pub fn corpus_len(&self) -> usize {
-        self.corpus.len()
+        self.corpus_state.len() + self.corpus_other.len()
     }
 
     /// Distinct signatures the campaign has reached (this run and, resumed, before).
@@ -286,10 +300,13 @@ impl Campaign {
                 continue;
             }
             if let Some(saved) = dir.read_input(&name) {
+                let mut state = false;
                 for signature in &saved.signatures {
-                    self.seen.insert(digest(signature));
+                    if self.seen.insert(digest(signature)) {
+                        state |= is_state(signature);
+                    }
                 }
-                self.keep(saved.input);
+                self.keep(saved.input, state);
                 self.imported += 1;
             }
             self.known_files.insert(name);
@@ -314,21 +331,45 @@ impl Campaign {
         }
     }
 
-    fn keep(&mut self, input: Input) {
-        if self.corpus.len() < CORPUS_MAX {
-            self.corpus.push(input);
+    fn keep(&mut self, input: Input, state: bool) {
+        let pool = if state {
+            &mut self.corpus_state
         } else {
-            let at = rand::rng().random_range(0..self.corpus.len());
-            self.corpus[at] = input;
+            &mut self.corpus_other
+        };
+        if pool.len() < CORPUS_MAX / 2 {
+            pool.push(input);
+        } else {
+            let at = rand::rng().random_range(0..pool.len());
+            pool[at] = input;
         }
+    }
+
+    /// A parent for the next mutant: from the inputs that reached new model behaviour at
+    /// [`STATE_SHARE`], else from the others; `None` when the corpus is empty.
+    fn parent(&self, rng: &mut StdRng) -> Option<&Input> {
+        let from_state = !self.corpus_state.is_empty()
+            && (self.corpus_other.is_empty() || rng.random_bool(STATE_SHARE));
+        let pool = if from_state {
+            &self.corpus_state
+        } else {
+            &self.corpus_other
+        };
+        pool.get(rng.random_range(0..pool.len().max(1)))
     }
 
     /// The next input to run: mostly a mutant of the corpus (with feedback), else fresh.
     pub fn next_input(&mut self, rng: &mut StdRng) -> Input {
-        if self.feedback && !self.corpus.is_empty() && rng.random_bool(MUTATE_SHARE) {
-            let parent = &self.corpus[rng.random_range(0..self.corpus.len())];
-            let other = &self.corpus[rng.random_range(0..self.corpus.len())];
-            let (input, _how) = mutate(rng, parent, other);
+        if self.feedback && self.corpus_len() > 0 && rng.random_bool(MUTATE_SHARE) {
+            let parent = self
+                .parent(rng)
+                .cloned()
+                .unwrap_or_else(|| Input::fresh(rng));
+            let other = self
+                .parent(rng)
+                .cloned()
+                .unwrap_or_else(|| Input::fresh(rng));
+            let (input, _how) = mutate(rng, &parent, &other);
             self.mutated += 1;
             input
         } else {
@@ -340,9 +381,11 @@ impl Campaign {
     /// Records what an input reached; with feedback, an input that reached a new signature
     /// joins the corpus (and the directory). Returns how many signatures were new.
     pub fn observe(&mut self, input: &Input, signatures: &[String]) -> usize {
+        let mut state = false;
         let new = signatures
             .iter()
             .filter(|s| self.seen.insert(digest(s)))
+            .inspect(|s| state |= is_state(s))
             .count();
         self.new_signatures += new as u64;
         if new > 0 && self.feedback && !input.genes.is_empty() {
@@ -362,7 +405,7 @@ impl Campaign {
                     Err(e) => self.note_disk_trouble(&e),
                 }
             }
-            self.keep(input.clone());
+            self.keep(input.clone(), state);
         }
         new
     }
