@@ -369,7 +369,7 @@ impl Campaign {
                 .parent(rng)
                 .cloned()
                 .unwrap_or_else(|| Input::fresh(rng));
-            let (input, _how) = mutate(rng, &parent, &other);
+            let input = mutate(rng, &parent, &other);
             self.mutated += 1;
             input
         } else {

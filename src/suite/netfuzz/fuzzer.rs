@@ -304,27 +304,28 @@ impl Fuzzer<'_> {
     /// The valid patches of this gene, with its tweak (one count, one key) applied.
     fn tweaked_patches(&mut self, path: &DatasetPath) -> Vec<RecordPatch> {
         let mut drawn = patches(&mut self.rng, &self.session, path);
-        match self.tweak {
-            Some(Tweak::Count { patch, delta }) => {
-                let n = drawn.len().max(1);
-                if let Some(p) = drawn.get_mut(usize::from(patch) % n) {
-                    let count = p.sync_count.unwrap_or(0) + i64::from(delta);
-                    p.sync_count = Some(count.max(0));
-                }
+        let (patch, tweak) = match self.tweak {
+            Some(
+                Tweak::Count { patch, .. } | Tweak::Key { patch, .. } | Tweak::LongestKey { patch },
+            ) => (patch, self.tweak),
+            _ => return drawn,
+        };
+        let n = drawn.len().max(1);
+        let Some(p) = drawn.get_mut(usize::from(patch) % n) else {
+            return drawn;
+        };
+        match tweak {
+            Some(Tweak::Count { delta, .. }) => {
+                let count = p.sync_count.unwrap_or(0) + i64::from(delta);
+                p.sync_count = Some(count.max(0));
             }
-            Some(Tweak::Key { patch, key }) => {
-                let n = drawn.len().max(1);
-                if let Some(p) = drawn.get_mut(usize::from(patch) % n) {
-                    p.key = Some(KEYS[usize::from(key) % KEYS.len()].to_owned());
-                }
+            Some(Tweak::Key { key, .. }) => {
+                p.key = Some(KEYS[usize::from(key) % KEYS.len()].to_owned());
             }
-            Some(Tweak::LongestKey { patch }) => {
-                let n = drawn.len().max(1);
-                if let Some(p) = drawn.get_mut(usize::from(patch) % n) {
-                    p.key = Some("k".repeat(RECORD_KEY_LEN_MAX));
-                    p.sync_count =
-                        Some(self.session.count_of(path, &"k".repeat(RECORD_KEY_LEN_MAX)));
-                }
+            Some(Tweak::LongestKey { .. }) => {
+                let key = "k".repeat(RECORD_KEY_LEN_MAX);
+                p.sync_count = Some(self.session.count_of(path, &key));
+                p.key = Some(key);
             }
             _ => {}
         }

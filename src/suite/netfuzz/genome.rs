@@ -110,47 +110,41 @@ fn random_tweak(rng: &mut StdRng) -> Tweak {
 }
 
 /// A mutant of `parent` (and, for a splice, of `other`): one of splice, a tweak on one gene, a
-/// gene's seed redrawn, a gene inserted, dropped or repeated. The name says which, for stats.
-pub fn mutate(rng: &mut StdRng, parent: &Input, other: &Input) -> (Input, &'static str) {
+/// gene's seed redrawn, a gene inserted, dropped or repeated.
+pub fn mutate(rng: &mut StdRng, parent: &Input, other: &Input) -> Input {
     let mut genes = parent.genes.clone();
     if genes.is_empty() {
-        return (Input::fresh(rng), "fresh");
+        return Input::fresh(rng);
     }
     let at = rng.random_range(0..genes.len());
-    let how = match rng.random_range(0..10) {
+    match rng.random_range(0..10) {
         0 | 1 if !other.genes.is_empty() => {
             let cut = rng.random_range(0..=genes.len());
             let from = rng.random_range(0..other.genes.len());
             genes.truncate(cut);
             genes.extend_from_slice(&other.genes[from..]);
-            "splice"
         }
         0..=3 => {
             genes[at].tweak = Some(random_tweak(rng));
-            "tweak"
         }
         4 | 5 => {
             genes[at].seed = rng.random();
-            "redraw"
         }
         6 | 7 => {
             genes.insert(at, fresh_gene(rng));
-            "insert"
         }
         8 => {
             if genes.len() > 1 {
                 genes.remove(at);
             }
-            "drop"
         }
         _ => {
             let copy = genes[at].clone();
             genes.insert(at, copy);
-            "repeat"
         }
     };
     genes.truncate(INPUT_MAX);
-    (Input { genes }, how)
+    Input { genes }
 }
 
 #[cfg(test)]
@@ -165,7 +159,7 @@ mod tests {
         let b = Input::fresh(&mut rng);
         let mut differ = 0;
         for _ in 0..500 {
-            let (m, _) = mutate(&mut rng, &a, &b);
+            let m = mutate(&mut rng, &a, &b);
             assert!(!m.genes.is_empty() && m.genes.len() <= INPUT_MAX);
             differ += usize::from(m != a);
         }
