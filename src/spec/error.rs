@@ -15,6 +15,18 @@ pub enum ErrorKind {
     ResourceConflict,
     TooManyRequests,
     InternalError,
+    /// The pool's push-sync configuration does not allow the call (RegisterDevice, §11).
+    InvalidConfiguration,
+    /// A bulk publish is already in progress for the pool (BULK-1).
+    DuplicateRequest,
+    /// A bulk publish succeeded less than 24 hours ago (BULK-1).
+    AlreadyStreamed,
+    /// Parallel requests modified one resource (SetIdentityPoolConfiguration).
+    ConcurrentModification,
+    /// The sync-trigger function failed or returned a malformed document (EVT-2).
+    InvalidLambdaFunctionOutput,
+    /// The sync-trigger function was throttled (EVT-2).
+    LambdaThrottled,
     /// Not a service shape: the reference server's answer to a route it does not serve.
     UnknownOperation,
     /// Not a service shape: the reference server's answer to a body over its size cap.
@@ -22,7 +34,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::InvalidParameter,
         ErrorKind::Validation,
         ErrorKind::Serialization,
@@ -32,6 +44,12 @@ impl ErrorKind {
         ErrorKind::ResourceConflict,
         ErrorKind::TooManyRequests,
         ErrorKind::InternalError,
+        ErrorKind::InvalidConfiguration,
+        ErrorKind::DuplicateRequest,
+        ErrorKind::AlreadyStreamed,
+        ErrorKind::ConcurrentModification,
+        ErrorKind::InvalidLambdaFunctionOutput,
+        ErrorKind::LambdaThrottled,
         ErrorKind::UnknownOperation,
         ErrorKind::RequestEntityTooLarge,
     ];
@@ -42,12 +60,17 @@ impl ErrorKind {
             ErrorKind::InvalidParameter
             | ErrorKind::Validation
             | ErrorKind::Serialization
-            | ErrorKind::LimitExceeded => 400,
+            | ErrorKind::LimitExceeded
+            | ErrorKind::InvalidConfiguration
+            | ErrorKind::DuplicateRequest
+            | ErrorKind::AlreadyStreamed
+            | ErrorKind::ConcurrentModification
+            | ErrorKind::InvalidLambdaFunctionOutput => 400,
             ErrorKind::NotAuthorized => 403,
             ErrorKind::ResourceNotFound | ErrorKind::UnknownOperation => 404,
             ErrorKind::ResourceConflict => 409,
             ErrorKind::RequestEntityTooLarge => 413,
-            ErrorKind::TooManyRequests => 429,
+            ErrorKind::TooManyRequests | ErrorKind::LambdaThrottled => 429,
             ErrorKind::InternalError => 500,
         }
     }
@@ -64,6 +87,12 @@ impl ErrorKind {
             ErrorKind::ResourceConflict => "ResourceConflictException",
             ErrorKind::TooManyRequests => "TooManyRequestsException",
             ErrorKind::InternalError => "InternalErrorException",
+            ErrorKind::InvalidConfiguration => "InvalidConfigurationException",
+            ErrorKind::DuplicateRequest => "DuplicateRequestException",
+            ErrorKind::AlreadyStreamed => "AlreadyStreamedException",
+            ErrorKind::ConcurrentModification => "ConcurrentModificationException",
+            ErrorKind::InvalidLambdaFunctionOutput => "InvalidLambdaFunctionOutputException",
+            ErrorKind::LambdaThrottled => "LambdaThrottledException",
             ErrorKind::UnknownOperation => "UnknownOperationException",
             ErrorKind::RequestEntityTooLarge => "RequestEntityTooLargeException",
         }
@@ -144,8 +173,8 @@ mod tests {
             "ValidationException"
         );
         assert_eq!(
-            ErrorKind::shape_name("com.amazonaws.cognitosync#InvalidConfigurationException"),
-            "InvalidConfigurationException"
+            ErrorKind::shape_name("com.amazonaws.cognitosync#SomeFutureException"),
+            "SomeFutureException"
         );
         assert_eq!(ErrorKind::shape_name(" :http://x/"), "");
     }

@@ -8,6 +8,7 @@ mod error;
 mod level;
 mod limits;
 mod names;
+mod pool;
 mod routes;
 pub mod seed_text;
 mod wire;
@@ -19,5 +20,6 @@ pub use names::{
     ConstraintError, DatasetName, DeviceId, IdentityId, IdentityPoolId, Operation, RecordKey, Rule,
     validate_record_value,
 };
+pub use pool::*;
 pub use routes::{ROUTES, Route, route_of};
 pub use wire::*;
