@@ -74,9 +74,15 @@ pub struct SyncTrigger {
 
 impl SyncTrigger {
     pub fn new(url: impl Into<String>) -> Result<SyncTrigger, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(SYNC_TRIGGER_TIMEOUT)
-            .build()?;
+        SyncTrigger::with_timeout(url, SYNC_TRIGGER_TIMEOUT)
+    }
+
+    /// As [`SyncTrigger::new`] with another bound on each call, for tests.
+    pub fn with_timeout(
+        url: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<SyncTrigger, reqwest::Error> {
+        let client = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(SyncTrigger {
             url: url.into(),
             client,

@@ -233,6 +233,10 @@ async fn hook(State(state): State<HookState>, uri: Uri, body: Bytes) -> Response
             json_answer(&event)
         }
         "throttle" => StatusCode::TOO_MANY_REQUESTS.into_response(),
+        "slow" => {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            json_answer(&event)
+        }
         "fail" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         "garbage" => "not json".into_response(),
         "foreign-key" => {
@@ -402,4 +406,28 @@ async fn without_the_option_a_sync_trigger_is_only_stored() {
     ok(&answer);
     assert_eq!(values(&answer), [("a".to_owned(), json!("v"))]);
     assert!(SyncTrigger::new("http://127.0.0.1:9/").is_ok());
+}
+
+#[tokio::test]
+async fn a_function_that_does_not_answer_in_time_refuses_the_write() {
+    let hook = webhook().await;
+    let trigger = SyncTrigger::with_timeout(
+        format!("{}/slow", hook.url),
+        std::time::Duration::from_millis(200),
+    )
+    .expect("client");
+    let ep = Endpoint {
+        service: Arc::new(
+            super::Service::open(&ServerConfig::default())
+                .expect("service")
+                .with_sync_trigger(Some(trigger)),
+        ),
+    };
+    ok(&ep.set_events(json!({"SyncTrigger": ARN})).await);
+    let answer = ep.put("ds", "a", "v", 0).await;
+    assert_eq!(
+        (answer.status, answer.error_type.as_deref()),
+        (400, Some("InvalidLambdaFunctionOutputException"))
+    );
+    assert_eq!(ep.list("ds", "").await.body["DatasetExists"], false);
 }
