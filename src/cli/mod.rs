@@ -144,6 +144,27 @@ enum Command {
         /// overlap their waits.
         #[arg(long, value_name = "DURATION", value_parser = endpoint::parse_duration)]
         latency: Option<Duration>,
+        /// Let browser pages on ORIGIN (e.g. http://localhost:3000) call the server: CORS
+        /// preflights are answered and answers carry CORS headers. Repeatable; `*` allows any
+        /// origin, `none` turns CORS off. Default: any origin when --addr is a loopback
+        /// address, none otherwise.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// How long a client may take to send a request head, from its first byte; a late
+        /// head is answered 408.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "10s")]
+        header_timeout: Duration,
+        /// How long a client may take to send a request body; a late body is answered 408.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
+        body_timeout: Duration,
+        /// How long a connection may wait for its next request before it is closed.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
+        idle_timeout: Duration,
+        /// Connections served at once; past it a new connection is answered 429
+        /// TooManyRequestsException and closed. Default: the open-file limit (raised to its
+        /// hard limit at start) less an eighth, at most 16384.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: Option<u64>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
     ///
@@ -224,13 +245,27 @@ pub fn main() -> ExitCode {
                 fault,
                 variant,
                 latency,
+                cors_origins,
+                header_timeout,
+                body_timeout,
+                idle_timeout,
+                max_connections,
             } => {
+                let http = server::HttpOptions {
+                    header_timeout,
+                    body_timeout,
+                    idle_timeout,
+                    max_connections: max_connections
+                        .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                    cors_origins: (!cors_origins.is_empty()).then_some(cors_origins),
+                };
                 serve(
                     addr,
                     db,
                     fault.as_deref(),
                     variant.as_deref(),
                     latency.unwrap_or_default(),
+                    http,
                 )
                 .await
             }
@@ -289,6 +324,15 @@ fn choose<T: std::str::FromStr<Err: std::fmt::Display> + Copy>(
     }
 }
 
+/// A `serve` timeout: a duration above zero.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = endpoint::parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("a timeout must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}
+
 /// A start-up failure of `serve`, said once (no repeated cause chain), with what to do.
 fn serve_error_help(error: &server::ServerError) -> String {
     match error {
@@ -334,6 +378,7 @@ async fn serve(
     fault: Option<&str>,
     variant: Option<&str>,
     latency: Duration,
+    http: server::HttpOptions,
 ) -> CliResult {
     let fault = match choose(fault, &Fault::ALL, |f| (f.name(), f.description())) {
         Choice::Absent => None,
@@ -368,11 +413,20 @@ async fn serve(
     if !latency.is_zero() {
         storage.push_str(&format!("; every answer {latency:?} late"));
     }
+    server::raise_fd_limit();
+    match server::CorsPolicy::for_bind(addr.ip(), http.cors_origins.as_deref()) {
+        server::CorsPolicy::Off => {}
+        server::CorsPolicy::Any => storage.push_str("; CORS: any origin"),
+        server::CorsPolicy::Listed(origins) => {
+            storage.push_str(&format!("; CORS: {}", origins.join(", ")));
+        }
+    }
     let config = ServerConfig {
         db,
         fault,
         variant,
         latency,
+        http,
         ..ServerConfig::default()
     };
     let running = match server::spawn(addr, config).await {
