@@ -482,6 +482,14 @@ async fn a_client_context_that_is_not_base64_of_utf8_is_refused_400() {
             "{body}"
         );
     }
+    // The body's shape is judged first (step 3), the header after (step 5).
+    let unreadable = format!(
+        "POST {DATASET} HTTP/1.1\r\nhost: a\r\nx-amz-Client-Context: %%\r\n\
+         content-length: 3\r\n\r\nnot"
+    );
+    exchange(addr, unreadable.as_bytes())
+        .await
+        .assert_error(400, "SerializationException");
     // Nothing was written by the refused requests; a good context is accepted.
     let answer = exchange(addr, &update("eyJjbGllbnQiOnt9fQ==")).await;
     assert_eq!(

@@ -164,16 +164,20 @@ async fn answer(service: &Service, request: Request) -> Response {
             return closing_if(true, error_response(body_timed_out(wait)));
         }
     };
-    let client_context = match parts.headers.get(CLIENT_CONTEXT_HEADER) {
-        None => None,
+    // A bad x-amz-Client-Context is a step-5 refusal: after the shape and constraint checks.
+    let (client_context, context_refused) = match parts.headers.get(CLIENT_CONTEXT_HEADER) {
+        None => (None, None),
         Some(value) if route.operation == OperationName::UpdateRecords => {
             match client_context(value.as_bytes()) {
-                Ok(context) => Some(context),
-                Err(rejection) => return refuse(rejection),
+                Ok(context) => (Some(context), None),
+                Err(rejection) => (None, Some(rejection)),
             }
         }
         // Only UpdateRecords has the header; elsewhere it is ignored as any unknown header.
-        Some(value) => Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        Some(value) => (
+            Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            None,
+        ),
     };
     let parsed = match parse_routed_with(
         route,
@@ -186,6 +190,9 @@ async fn answer(service: &Service, request: Request) -> Response {
         Ok(parsed) => parsed,
         Err(rejection) => return refuse(rejection),
     };
+    if let Some(rejection) = context_refused {
+        return refuse(rejection);
+    }
     drop(bytes);
     match service.execute(parsed) {
         Ok(json) => json_response(StatusCode::OK, success_body(service, json)),
