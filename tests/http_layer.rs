@@ -522,3 +522,17 @@ async fn shutdown_does_not_wait_for_idle_or_half_sent_connections() {
         .expect("shutdown in time")
         .expect("shutdown");
 }
+
+#[tokio::test]
+async fn a_head_sent_a_byte_at_a_time_is_served() {
+    let server = start(HttpOptions::default()).await;
+    let mut client = Client::connect(loopback(&server)).await;
+    client.stream.set_nodelay(true).expect("nodelay");
+    let head = format!("GET {DATASET}/records HTTP/1.1\r\nhost: a\r\n\r\n");
+    for byte in head.as_bytes() {
+        client.send(std::slice::from_ref(byte)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(client.answer().await.expect("answer").status, 200);
+    server.shutdown().await.expect("shutdown");
+}

@@ -110,8 +110,11 @@ pub struct Gate {
     refusal: Option<Refusal>,
     /// The stream has ended for hyper (idle timeout, or the client closed between requests).
     ended: bool,
-    /// The `Origin` of the last head read, to decorate a refusal of the next one.
+    /// The `Origin` of the head being read, to decorate its refusal.
     origin: Option<HeaderValue>,
+    /// How many bytes of the head being read were already searched for its end, so that a
+    /// head sent a byte at a time is not parsed again for every byte.
+    scanned: usize,
 }
 
 impl Gate {
@@ -127,6 +130,7 @@ impl Gate {
             refusal: None,
             ended: false,
             origin: None,
+            scanned: 0,
         }
     }
 
@@ -154,6 +158,7 @@ impl Gate {
             Framing::Idle => self.arm(self.clocks.idle),
             Framing::Head => {
                 self.origin = None;
+                self.scanned = 0;
                 self.arm(self.clocks.header);
             }
             Framing::Sized(0) => self.enter(Framing::Idle),
@@ -168,8 +173,18 @@ impl Gate {
         self.refusal = Some(refusal);
     }
 
-    /// Tries to read a complete head from `held`; releases it when it is sound.
+    /// Tries to read a complete head from `held`; releases it when it is sound. The head is
+    /// parsed once its end has arrived (or it is over the size cap), as hyper does.
     fn check_head(&mut self) {
+        let from = self.scanned.saturating_sub(3);
+        let ended = head_ends_in(self.held.get(from..).unwrap_or_default());
+        self.scanned = self.held.len();
+        if !ended {
+            if self.held.len() > HEAD_BYTES_MAX {
+                self.refuse(self.too_large());
+            }
+            return;
+        }
         let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
         let mut request = httparse::Request::new(&mut headers);
         match request.parse(&self.held) {
@@ -204,6 +219,15 @@ impl Gate {
         }
     }
 
+    /// A sized body has `left` bytes to come; the body's clock runs from its head.
+    fn body_read(&mut self, left: u64) {
+        if left == 0 {
+            self.enter(Framing::Idle);
+        } else {
+            self.framing = Framing::Sized(left);
+        }
+    }
+
     /// 414 when the request line alone is too long, else 431.
     fn too_large(&self) -> Refusal {
         match self.held.iter().position(|&b| b == b'\n') {
@@ -222,7 +246,7 @@ impl Gate {
                     let here = (self.held.len() - self.released) as u64;
                     let take = left.min(here);
                     self.released += take as usize;
-                    self.enter(Framing::Sized(left - take));
+                    self.body_read(left - take);
                 }
                 Framing::Chunked(state) => {
                     let byte = self.held[self.released];
@@ -269,6 +293,11 @@ impl Gate {
         self.held.extend_from_slice(got);
         Poll::Ready(Ok(got.len()))
     }
+}
+
+/// Whether a head's end (an empty line) is in `bytes`.
+fn head_ends_in(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w == b"\n\n") || bytes.windows(3).any(|w| w == b"\n\r\n")
 }
 
 /// The start of a chunk-size line.
@@ -485,7 +514,11 @@ impl AsyncRead for Gate {
                             let n = limited.filled().len();
                             out.advance(n);
                             debug_assert_eq!(out.filled().len(), before + n);
-                            this.enter(Framing::Sized(left - n as u64));
+                            if n == 0 {
+                                // The client ended mid-body: hyper sees an incomplete body.
+                                this.ended = true;
+                            }
+                            this.body_read(left - n as u64);
                             return Poll::Ready(Ok(()));
                         }
                         Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
