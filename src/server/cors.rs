@@ -19,7 +19,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::Response;
 
-use super::rejection::Rejection;
+use super::rejection::{ErrorWire, Rejection};
 use super::variant::Variant;
 use crate::spec::{ErrorKind, ROUTES, route_of};
 
@@ -81,8 +81,13 @@ impl CorsPolicy {
     }
 
     /// The answer to a CORS preflight (`OPTIONS` with `Origin` and
-    /// `Access-Control-Request-Method`); `None` for any other request.
-    pub fn preflight<B>(&self, request: &Request<B>, variant: Option<Variant>) -> Option<Response> {
+    /// `Access-Control-Request-Method`), or the refusal to send in the ERR-1 shape; `None` for
+    /// any other request.
+    pub fn preflight<B>(
+        &self,
+        request: &Request<B>,
+        variant: Option<Variant>,
+    ) -> Option<Result<Response, ErrorWire>> {
         if request.method() != Method::OPTIONS {
             return None;
         }
@@ -99,16 +104,11 @@ impl CorsPolicy {
                 ),
             )
             .wire(variant);
-            let mut response = super::http::error_response(wire);
-            self.decorate(Some(origin), response.headers_mut());
-            return Some(response);
+            return Some(Err(wire));
         }
         let wanted = wanted.to_str().unwrap_or_default();
         if route_of(wanted, path).is_none() {
-            let wire = Rejection::unknown_operation(wanted, path).wire(variant);
-            let mut response = super::http::error_response(wire);
-            self.decorate(Some(origin), response.headers_mut());
-            return Some(response);
+            return Some(Err(Rejection::unknown_operation(wanted, path).wire(variant)));
         }
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
@@ -140,7 +140,7 @@ impl CorsPolicy {
                 "access-control-request-method, access-control-request-headers",
             ),
         );
-        Some(response)
+        Some(Ok(response))
     }
 
     /// Adds the CORS headers of an answer to a request from `origin` (none when CORS is off).
@@ -207,8 +207,7 @@ mod tests {
             .body(())
             .expect("request");
         let refused = CorsPolicy::Off.preflight(&request, None).expect("answered");
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        assert!(refused.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        assert!(matches!(refused, Err(ErrorWire { status: 403, .. })));
     }
 
     #[test]
@@ -246,7 +245,10 @@ mod tests {
                 .header(ACCESS_CONTROL_REQUEST_METHOD, route.method)
                 .body(())
                 .expect("request");
-            let answer = policy.preflight(&request, None).expect("answered");
+            let answer = policy
+                .preflight(&request, None)
+                .expect("answered")
+                .expect("allowed");
             assert_eq!(
                 answer.status(),
                 StatusCode::NO_CONTENT,

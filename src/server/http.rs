@@ -51,10 +51,16 @@ impl Front {
     /// Answers one request: a CORS preflight here, anything else through [`handle`], with the
     /// CORS headers of its origin on every answer, errors included.
     pub(super) async fn respond(&self, mut request: Request) -> Response {
-        if let Some(answer) = self.cors.preflight(&request, self.service.variant()) {
-            return answer;
-        }
         let origin = request.headers().get(ORIGIN).cloned();
+        match self.cors.preflight(&request, self.service.variant()) {
+            None => {}
+            Some(Ok(answer)) => return answer,
+            Some(Err(refusal)) => {
+                let mut response = error_response(refusal);
+                self.cors.decorate(origin.as_ref(), response.headers_mut());
+                return response;
+            }
+        }
         if let Some(timeout) = self.body_timeout {
             request.extensions_mut().insert(BodyTimeout(timeout));
         }
