@@ -161,14 +161,12 @@ pub(super) async fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     // Our own descriptors: one per hostile connection, plus the client's.
     server::raise_fd_limit();
     let measure = Duration::from_secs_f64(args.seconds);
-    let process = match &args.endpoint {
-        Some(_) => None,
-        None => Some(start_serve()?),
-    };
-    let url = match (&args.endpoint, &process) {
-        (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(p)) => p.url.clone(),
-        (None, None) => unreachable!("a server was started"),
+    let (url, process) = match &args.endpoint {
+        Some(url) => (url.trim_end_matches('/').to_owned(), None),
+        None => {
+            let process = start_serve()?;
+            (process.url.clone(), Some(process))
+        }
     };
     let authority = url
         .strip_prefix("http://")
