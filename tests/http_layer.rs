@@ -536,3 +536,55 @@ async fn a_head_sent_a_byte_at_a_time_is_served() {
     assert_eq!(client.answer().await.expect("answer").status, 200);
     server.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test]
+async fn a_client_that_takes_none_of_its_answers_loses_its_connection_after_the_idle_timeout() {
+    let server = start(HttpOptions {
+        idle_timeout: Duration::from_millis(500),
+        max_connections: Some(1),
+        ..HttpOptions::default()
+    })
+    .await;
+    let addr = loopback(&server);
+    let mut greedy = Client::connect(addr).await;
+    let list = format!("GET {DATASET}/records HTTP/1.1\r\nhost: a\r\n\r\n");
+    greedy.send(list.as_bytes()).await;
+    let listed: Value =
+        serde_json::from_slice(&greedy.answer().await.expect("answer").body).expect("json");
+    let token = listed["SyncSessionToken"].as_str().expect("token");
+    let body = format!(
+        r#"{{"SyncSessionToken":"{token}","RecordPatches":[{{"Op":"replace","Key":"k","Value":"{}","SyncCount":0}}]}}"#,
+        "v".repeat(900_000)
+    );
+    greedy
+        .send(
+            format!(
+                "POST {DATASET} HTTP/1.1\r\nhost: a\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await;
+    assert_eq!(greedy.answer().await.expect("answer").status, 200);
+    // Forty answers of 900 KB each, none of which the client reads: far more than the
+    // sockets' buffers hold, so the server's writes stall.
+    greedy.send(list.repeat(40).as_bytes()).await;
+
+    // The greedy client holds the only place until the server gives up on it.
+    let mut served = false;
+    for _ in 0..100 {
+        let answer = exchange(addr, list.as_bytes()).await;
+        if answer.status == 200 {
+            served = true;
+            break;
+        }
+        answer.assert_error(429, "TooManyRequestsException");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        served,
+        "the stalled connection was closed and its place freed"
+    );
+    drop(greedy);
+    server.shutdown().await.expect("shutdown");
+}

@@ -157,7 +157,8 @@ enum Command {
         /// How long a client may take to send a request body; a late body is answered 408.
         #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
         body_timeout: Duration,
-        /// How long a connection may wait for its next request before it is closed.
+        /// How long a connection may wait for its next request, or for its client to take
+        /// some of an answer, before it is closed.
         #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
         idle_timeout: Duration,
         /// Connections served at once; past it a new connection is answered 429

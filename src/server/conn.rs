@@ -42,8 +42,8 @@ pub struct HttpOptions {
     pub header_timeout: Duration,
     /// For a request's whole body once the server reads it; a late body gets 408.
     pub body_timeout: Duration,
-    /// How long a connection may wait for its next request (fresh or kept alive) before it is
-    /// closed.
+    /// How long a connection may wait for its next request (fresh or kept alive), or for its
+    /// client to take some of an answer, before it is closed.
     pub idle_timeout: Duration,
     /// Open connections served at once; `None` derives it from the open-file limit
     /// ([`default_max_connections`]).

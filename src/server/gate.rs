@@ -9,7 +9,8 @@
 //! follows their framing (content-length or chunked) only to know where the next head starts.
 //!
 //! The gate also keeps the connection's clocks: the idle wait for a request, the header
-//! timeout from a head's first byte, and a backstop for bodies nobody reads in time.
+//! timeout from a head's first byte, a backstop for bodies nobody reads in time, and the idle
+//! timeout again for an answer the client does not take.
 
 use std::io;
 use std::pin::Pin;
@@ -115,6 +116,8 @@ pub struct Gate {
     /// How many bytes of the head being read were already searched for its end, so that a
     /// head sent a byte at a time is not parsed again for every byte.
     scanned: usize,
+    /// Runs while an answer cannot be written because the client reads none of it.
+    write_stall: Option<Pin<Box<Sleep>>>,
 }
 
 impl Gate {
@@ -131,6 +134,7 @@ impl Gate {
             ended: false,
             origin: None,
             scanned: 0,
+            write_stall: None,
         }
     }
 
@@ -560,6 +564,41 @@ impl AsyncRead for Gate {
     }
 }
 
+impl Gate {
+    /// After a write: on progress the write clock stops (and an idle connection's wait starts
+    /// again); while the client takes none of the answer, the write clock runs for the idle
+    /// timeout, then the connection fails.
+    fn after_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match written {
+            Poll::Ready(result) => {
+                self.write_stall = None;
+                if result.is_ok() && self.framing == Framing::Idle {
+                    self.arm(self.clocks.idle);
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let idle = self.clocks.idle;
+                let stall = self
+                    .write_stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                if stall.as_mut().poll(cx).is_ready() {
+                    self.write_stall = None;
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client took none of the answer within the idle timeout",
+                    )));
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
 impl AsyncWrite for Gate {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -567,12 +606,8 @@ impl AsyncWrite for Gate {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = ready!(Pin::new(&mut this.stream).poll_write(cx, buf))?;
-        if this.framing == Framing::Idle {
-            // The idle wait starts when the last answer went out.
-            this.arm(this.clocks.idle);
-        }
-        Poll::Ready(Ok(written))
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.after_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -581,11 +616,8 @@ impl AsyncWrite for Gate {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = ready!(Pin::new(&mut this.stream).poll_write_vectored(cx, bufs))?;
-        if this.framing == Framing::Idle {
-            this.arm(this.clocks.idle);
-        }
-        Poll::Ready(Ok(written))
+        let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.after_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -593,7 +625,9 @@ impl AsyncWrite for Gate {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let flushed = Pin::new(&mut this.stream).poll_flush(cx);
+        this.after_write(cx, flushed)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
