@@ -104,7 +104,11 @@ pub struct Gate {
     released: usize,
     framing: Framing,
     clocks: Clocks,
+    /// Fires at or before `deadline`; moved later only when it fires early, so that the
+    /// several clock changes of every request cost no timer-wheel update.
     timer: Pin<Box<Sleep>>,
+    /// When the clock of the current state runs out.
+    deadline: Instant,
     /// Requests whose answer is being prepared, counted by the service: a connection is not
     /// idle while one is.
     in_flight: Arc<AtomicUsize>,
@@ -129,6 +133,7 @@ impl Gate {
             framing: Framing::Idle,
             clocks,
             timer: Box::pin(tokio::time::sleep(clocks.idle)),
+            deadline: Instant::now() + clocks.idle,
             in_flight,
             refusal: None,
             ended: false,
@@ -153,7 +158,22 @@ impl Gate {
     }
 
     fn arm(&mut self, after: Duration) {
-        self.timer.as_mut().reset(Instant::now() + after);
+        self.deadline = Instant::now() + after;
+        if self.deadline < self.timer.deadline() {
+            self.timer.as_mut().reset(self.deadline);
+        }
+    }
+
+    /// Whether the current state's clock has run out; registers the wake-up otherwise.
+    fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.timer.as_mut().poll(cx).is_ready() {
+            if Instant::now() >= self.deadline {
+                return true;
+            }
+            let deadline = self.deadline;
+            self.timer.as_mut().reset(deadline);
+        }
+        false
     }
 
     fn enter(&mut self, framing: Framing) {
@@ -548,12 +568,12 @@ impl AsyncRead for Gate {
                 Poll::Ready(Ok(_)) => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    if this.timer.as_mut().poll(cx).is_ready() {
+                    if this.timed_out(cx) {
                         match this.on_timer() {
                             Poll::Ready(result) => return Poll::Ready(result),
                             Poll::Pending => {
-                                // Re-armed: poll again so that its wake-up is registered.
-                                let _ = this.timer.as_mut().poll(cx);
+                                // Re-armed: register the new wake-up.
+                                let _ = this.timed_out(cx);
                             }
                         }
                     }
