@@ -22,6 +22,8 @@ use crate::suite::linear::{self, HistoryOp, SearchBudget};
 
 use super::{EXIT_FAILED, EXIT_OK};
 
+mod hostile;
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Concurrent HTTP/1.1 connections, one worker each.
@@ -51,6 +53,18 @@ pub struct BenchArgs {
     /// 100k operations from the embedded server, then time their check.
     #[arg(long)]
     checker: bool,
+    /// Measure a client while hostile connections are open: --idle connections that send
+    /// nothing and --slow ones that send a head or a body a few bytes a second, each
+    /// reopened when the server closes it. The server is a `cogsync serve` process (or
+    /// --endpoint); its resident memory is reported. Measures without them first.
+    #[arg(long)]
+    hostile: bool,
+    /// --hostile: connections that open and send nothing.
+    #[arg(long, default_value_t = 2000, requires = "hostile")]
+    idle: usize,
+    /// --hostile: connections that send slowly (half a head, half a body in turn).
+    #[arg(long, default_value_t = 200, requires = "hostile")]
+    slow: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +115,9 @@ impl Measurement {
 pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     if args.checker {
         return bench_checker().await;
+    }
+    if args.hostile {
+        return hostile::run(&args).await;
     }
     if args.connections == 0 || args.keys == 0 || args.seconds <= 0.0 {
         bail!("--connections, --keys and --seconds must be positive");

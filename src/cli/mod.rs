@@ -153,6 +153,28 @@ enum Command {
         /// (docs/events.md); without it a SyncTrigger is only stored.
         #[arg(long, value_name = "URL")]
         sync_trigger: Option<String>,
+        /// Let browser pages on ORIGIN (e.g. http://localhost:3000) call the server: CORS
+        /// preflights are answered and answers carry CORS headers. Repeatable; `*` allows any
+        /// origin, `none` turns CORS off. Default: any origin when --addr is a loopback
+        /// address, none otherwise.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// How long a client may take to send a request head, from its first byte; a late
+        /// head is answered 408.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "10s")]
+        header_timeout: Duration,
+        /// How long a client may take to send a request body; a late body is answered 408.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
+        body_timeout: Duration,
+        /// How long a connection may wait for its next request, or for its client to take
+        /// some of an answer, before it is closed.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
+        idle_timeout: Duration,
+        /// Connections served at once; past it a new connection is answered 429
+        /// TooManyRequestsException and closed. Default: the open-file limit (raised to its
+        /// hard limit at start) less an eighth, at most 16384.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: Option<u64>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
     ///
@@ -235,7 +257,20 @@ pub fn main() -> ExitCode {
                 latency,
                 events,
                 sync_trigger,
+                cors_origins,
+                header_timeout,
+                body_timeout,
+                idle_timeout,
+                max_connections,
             } => {
+                let http = server::HttpOptions {
+                    header_timeout,
+                    body_timeout,
+                    idle_timeout,
+                    max_connections: max_connections
+                        .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                    cors_origins: (!cors_origins.is_empty()).then_some(cors_origins),
+                };
                 serve(
                     addr,
                     db,
@@ -246,6 +281,7 @@ pub fn main() -> ExitCode {
                         events,
                         sync_trigger,
                     },
+                    http,
                 )
                 .await
             }
@@ -302,6 +338,15 @@ fn choose<T: std::str::FromStr<Err: std::fmt::Display> + Copy>(
             Err(e) => Choice::Unknown(e.to_string()),
         },
     }
+}
+
+/// A `serve` timeout: a duration above zero.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = endpoint::parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("a timeout must be longer than zero".to_owned());
+    }
+    Ok(duration)
 }
 
 /// A start-up failure of `serve`, said once (no repeated cause chain), with what to do.
@@ -362,6 +407,7 @@ async fn serve(
     variant: Option<&str>,
     latency: Duration,
     effects: Effects,
+    http: server::HttpOptions,
 ) -> CliResult {
     let fault = match choose(fault, &Fault::ALL, |f| (f.name(), f.description())) {
         Choice::Absent => None,
@@ -402,6 +448,14 @@ async fn serve(
     if let Some(url) = &effects.sync_trigger {
         storage.push_str(&format!("; SyncTrigger calls {url}"));
     }
+    server::raise_fd_limit();
+    match server::CorsPolicy::for_bind(addr.ip(), http.cors_origins.as_deref()) {
+        server::CorsPolicy::Off => {}
+        server::CorsPolicy::Any => storage.push_str("; CORS: any origin"),
+        server::CorsPolicy::Listed(origins) => {
+            storage.push_str(&format!("; CORS: {}", origins.join(", ")));
+        }
+    }
     let config = ServerConfig {
         db,
         fault,
@@ -409,6 +463,7 @@ async fn serve(
         latency,
         events: effects.events,
         sync_trigger: effects.sync_trigger,
+        http,
         ..ServerConfig::default()
     };
     let running = match server::spawn(addr, config).await {

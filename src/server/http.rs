@@ -8,14 +8,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, ORIGIN};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
+use super::cors::CorsPolicy;
 use super::fault::Fault;
 use super::ops::Service;
-use super::parse::{RouteMatch, match_route, parse_routed_with};
+use super::parse::{OperationName, RouteMatch, match_route, parse_routed_with};
 use super::pool::{PoolRoute, match_pool_route, parse_pool};
 use super::rejection::{ErrorWire, Rejection};
 use super::variant::Variant;
@@ -34,13 +35,57 @@ const DRAIN_BYTES_MAX: usize = 4 * REQUEST_BODY_BYTES_MAX;
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 static ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 
-/// The router of the reference server: every request goes to [`handle`].
-pub fn router(service: Arc<Service>) -> Router {
-    Router::new().fallback(handler).with_state(service)
+/// How long the handler waits for a request's whole body; set per request by the connection
+/// layer (a request extension), absent in-process.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BodyTimeout(pub Duration);
+
+/// What stands in front of [`handle`]: CORS and the body timeout.
+#[derive(Debug)]
+pub(super) struct Front {
+    pub service: Arc<Service>,
+    pub cors: CorsPolicy,
+    pub body_timeout: Option<Duration>,
 }
 
-async fn handler(State(service): State<Arc<Service>>, request: Request) -> Response {
-    handle(&service, request).await
+impl Front {
+    /// Answers one request: a CORS preflight here, anything else through [`handle`], with the
+    /// CORS headers of its origin on every answer, errors included.
+    pub(super) async fn respond(&self, mut request: Request) -> Response {
+        let origin = request.headers().get(ORIGIN).cloned();
+        match self.cors.preflight(&request, self.service.variant()) {
+            None => {}
+            Some(Ok(answer)) => return answer,
+            Some(Err(refusal)) => {
+                let mut response = error_response(refusal);
+                self.cors.decorate(origin.as_ref(), response.headers_mut());
+                return response;
+            }
+        }
+        if let Some(timeout) = self.body_timeout {
+            request.extensions_mut().insert(BodyTimeout(timeout));
+        }
+        let mut response = handle(&self.service, request).await;
+        self.cors.decorate(origin.as_ref(), response.headers_mut());
+        response
+    }
+}
+
+/// The router of the reference server: every request goes to [`handle`].
+pub fn router(service: Arc<Service>) -> Router {
+    router_of(Front {
+        service,
+        cors: CorsPolicy::Off,
+        body_timeout: None,
+    })
+}
+
+pub(super) fn router_of(front: Front) -> Router {
+    Router::new().fallback(handler).with_state(Arc::new(front))
+}
+
+async fn handler(State(front): State<Arc<Front>>, request: Request) -> Response {
+    front.respond(request).await
 }
 
 /// Answers one HTTP request; usable in-process without a socket or a router.
@@ -81,6 +126,7 @@ async fn answer(service: &Service, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str();
     let path = parts.uri.path();
+    let body_timeout = parts.extensions.get::<BodyTimeout>().map(|t| t.0);
     // The eleven pool-level operations are served unless a variant leaves them out.
     let serves_pool_operations = !matches!(
         variant,
@@ -91,8 +137,11 @@ async fn answer(service: &Service, request: Request) -> Response {
         None => match match_pool_route(method, path).filter(|_| serves_pool_operations) {
             Some(route) => Routed::Pool(route),
             None => {
-                drain(body, DRAIN_BYTES_MAX).await;
-                return error_response(unrouted(variant, method, path));
+                let drained = within(body_timeout, drain(body, DRAIN_BYTES_MAX)).await;
+                return closing_if(
+                    drained.is_none(),
+                    error_response(unrouted(variant, method, path)),
+                );
             }
         },
     };
@@ -109,18 +158,28 @@ async fn answer(service: &Service, request: Request) -> Response {
             .headers
             .get(EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        if !expects_continue {
-            drain(body, DRAIN_BYTES_MAX).await;
+        if !expects_continue
+            && within(body_timeout, drain(body, DRAIN_BYTES_MAX))
+                .await
+                .is_none()
+        {
+            return closing_if(true, refuse(too_large(variant)));
         }
         Err(BodyError::TooLarge)
     } else {
-        read_body(body, REQUEST_BODY_BYTES_MAX).await
+        within(body_timeout, read_body(body, REQUEST_BODY_BYTES_MAX))
+            .await
+            .unwrap_or(Err(BodyError::TimedOut))
     };
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => return refuse(too_large(variant)),
         Err(BodyError::Broken) => {
             return refuse(Rejection::serialization("Request body could not be read"));
+        }
+        Err(BodyError::TimedOut) => {
+            let wait = body_timeout.unwrap_or_default();
+            return closing_if(true, error_response(body_timed_out(wait)));
         }
     };
     let route = match route {
@@ -134,10 +193,21 @@ async fn answer(service: &Service, request: Request) -> Response {
             };
         }
     };
-    let client_context = parts
-        .headers
-        .get(CLIENT_CONTEXT_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    // A bad x-amz-Client-Context is a step-5 refusal: after the shape and constraint checks.
+    let (client_context, context_refused) = match parts.headers.get(CLIENT_CONTEXT_HEADER) {
+        None => (None, None),
+        Some(value) if route.operation == OperationName::UpdateRecords => {
+            match client_context(value.as_bytes()) {
+                Ok(context) => (Some(context), None),
+                Err(rejection) => (None, Some(rejection)),
+            }
+        }
+        // Only UpdateRecords has the header; elsewhere it is ignored as any unknown header.
+        Some(value) => (
+            Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            None,
+        ),
+    };
     let parsed = match parse_routed_with(
         route,
         parts.uri.query(),
@@ -149,6 +219,9 @@ async fn answer(service: &Service, request: Request) -> Response {
         Ok(parsed) => parsed,
         Err(rejection) => return refuse(rejection),
     };
+    if let Some(rejection) = context_refused {
+        return refuse(rejection);
+    }
     drop(bytes);
     match service.execute_with_trigger(parsed).await {
         Ok(json) => json_response(StatusCode::OK, success_body(service, json)),
@@ -176,6 +249,55 @@ fn unrouted(variant: Option<Variant>, method: &str, path: &str) -> ErrorWire {
         _ => Rejection::unknown_operation(method, path).wire(variant),
     }
 }
+
+/// UpdateRecords' `x-amz-Client-Context` is base64 of UTF-8 text (AMB-CLIENT-CONTEXT): one
+/// that is not is refused 400 InvalidParameterException naming the header. Padding is optional.
+fn client_context(value: &[u8]) -> Result<String, Rejection> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let refused =
+        |why: &str| Rejection::invalid_parameter(format!("{CLIENT_CONTEXT_HEADER} {why}"));
+    let decoded = LENIENT
+        .decode(value.trim_ascii())
+        .map_err(|_| refused("is not valid base64"))?;
+    String::from_utf8(decoded).map_err(|_| refused("does not decode to UTF-8 text"))?;
+    // The parser keeps the header as sent: a server passes it on, it does not read it.
+    Ok(String::from_utf8_lossy(value).into_owned())
+}
+
+/// Runs `work` within `limit`, if there is one; `None` when it ran out.
+async fn within<T>(limit: Option<Duration>, work: impl Future<Output = T>) -> Option<T> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+        None => Some(work.await),
+    }
+}
+
+/// An answer after which the connection is closed (the body was not read to its end in time).
+fn closing_if(close: bool, mut response: Response) -> Response {
+    if close {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// A body that did not arrive within the body timeout: 408, in the ERR-1 shape.
+pub(super) fn body_timed_out(wait: Duration) -> ErrorWire {
+    ErrorWire::http_layer(
+        408,
+        REQUEST_TIMEOUT_TYPE,
+        format!("The request body did not arrive within {wait:?}"),
+    )
+}
+
+/// The shape named in 408 answers; not a shape of this service.
+pub(super) const REQUEST_TIMEOUT_TYPE: &str = "RequestTimeoutException";
 
 /// Step 2's refusal; the huge-body-400 variant treats the body as one it cannot read.
 fn too_large(variant: Option<Variant>) -> Rejection {
@@ -244,6 +366,7 @@ fn edit_members(json: Vec<u8>, edit: impl Fn(&str, &mut Value) -> bool) -> Vec<u
 enum BodyError {
     TooLarge,
     Broken,
+    TimedOut,
 }
 
 async fn next_frame(body: &mut Body) -> Option<Result<Bytes, ()>> {
@@ -305,7 +428,7 @@ async fn drain(mut body: Body, budget: usize) {
 }
 
 /// A random identifier in the shape of a UUID, as AWS services send in `x-amzn-RequestId`.
-fn request_id() -> HeaderValue {
+pub(super) fn request_id() -> HeaderValue {
     let n: u128 = rand::random();
     let hex = format!("{n:032x}");
     let id = format!(
@@ -329,7 +452,7 @@ fn json_response(status: StatusCode, json: Vec<u8>) -> Response {
 }
 
 /// ERR-1: status of the shape, `x-amzn-ErrorType`, JSON body (see [`Rejection::wire`]).
-fn error_response(wire: ErrorWire) -> Response {
+pub(super) fn error_response(wire: ErrorWire) -> Response {
     let status = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json_response(status, wire.body);
     let error_type = HeaderValue::from_str(&wire.error_type)

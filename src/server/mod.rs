@@ -7,8 +7,11 @@
 //! to deviate: by one [`Fault`] (a bug the suite must catch) and by one [`Variant`] (another
 //! choice the spec allows, which the suite must accept).
 
+mod conn;
+mod cors;
 mod events;
 pub mod fault;
+mod gate;
 mod http;
 mod notify;
 mod ops;
@@ -31,6 +34,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use self::conn::{HttpOptions, default_max_connections, raise_fd_limit};
+pub use self::cors::CorsPolicy;
 pub use self::events::{EventSink, SYNC_TRIGGER_TIMEOUT, SyncTrigger};
 pub use self::fault::{Fault, UnknownFault};
 pub use self::http::{handle, router};
@@ -64,6 +69,8 @@ pub struct ServerConfig {
     /// URL of the webhook standing in for a pool's SyncTrigger function
     /// (`serve --sync-trigger`); `None` stores a SyncTrigger without calling anything.
     pub sync_trigger: Option<String>,
+    /// The HTTP layer: timeouts, the connection cap, CORS.
+    pub http: HttpOptions,
 }
 
 impl ServerConfig {
@@ -163,8 +170,25 @@ impl Service {
 }
 
 /// A router over a fresh service, for in-process use (e.g. `tower::ServiceExt::oneshot`).
+/// CORS is on only for the origins `config.http.cors_origins` lists (no address to default
+/// on); there are no connections, so no connection clocks.
 pub fn app(config: &ServerConfig) -> Result<axum::Router, ServerError> {
-    Ok(router(Arc::new(Service::open(config)?)))
+    Ok(http::router_of(front(config, None)?))
+}
+
+/// The service and what stands in front of it, for a server bound to `ip`.
+fn front(config: &ServerConfig, ip: Option<IpAddr>) -> Result<http::Front, ServerError> {
+    let origins = config.http.cors_origins.as_deref();
+    let cors = match ip {
+        Some(ip) => CorsPolicy::for_bind(ip, origins),
+        None if origins.is_some() => CorsPolicy::for_bind(Ipv4Addr::UNSPECIFIED.into(), origins),
+        None => CorsPolicy::Off,
+    };
+    Ok(http::Front {
+        service: Arc::new(Service::open(config)?),
+        cors,
+        body_timeout: ip.map(|_| config.http.body_timeout),
+    })
 }
 
 /// A server running on its own task. Dropping it stops the server too, without waiting.
@@ -224,15 +248,14 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError
 
 /// Binds `addr` (port 0 picks a free port), starts serving on a new task and returns at once.
 pub async fn spawn(addr: SocketAddr, config: ServerConfig) -> Result<RunningServer, ServerError> {
-    let app = app(&config)?;
     let (listener, local) = bind(addr).await?;
+    let front = Arc::new(front(&config, Some(local.ip()))?);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
+        conn::serve(listener, front, &config.http, async move {
+            let _ = stopped.await;
+        })
+        .await
     });
     Ok(RunningServer {
         addr: local,
@@ -248,10 +271,9 @@ pub async fn serve_until(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let app = app(&config)?;
-    let (listener, _) = bind(addr).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let (listener, local) = bind(addr).await?;
+    let front = Arc::new(front(&config, Some(local.ip()))?);
+    conn::serve(listener, front, &config.http, shutdown)
         .await
         .map_err(ServerError::Serve)
 }

@@ -32,6 +32,20 @@ impl ErrorWire {
             body: br#"{"message":"Missing Authentication Token"}"#.to_vec(),
         }
     }
+
+    /// A refusal of the HTTP layer that no shape of this service is for (a late or oversized
+    /// request head, 408/414/431): a shape named after the status, in the ERR-1 form.
+    pub fn http_layer(status: u16, error_type: &str, message: impl Into<String>) -> ErrorWire {
+        let body = crate::spec::ErrorBody {
+            message: Some(message.into()),
+            type_name: Some(error_type.to_owned()),
+        };
+        ErrorWire {
+            status,
+            error_type: error_type.to_owned(),
+            body: serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()),
+        }
+    }
 }
 
 /// A refused request: the error shape and the message sent to the client.
