@@ -32,6 +32,7 @@ const POOL_EMPTY = 'us-east-1:00000000-0000-4000-8000-0000000000f4';
 const POOL_EVENTS = 'us-east-1:00000000-0000-4000-8000-0000000000f5';
 const ID1 = 'us-east-1:00000000-0000-4000-8000-00000000f0f3';
 const ID2 = 'us-east-1:00000000-0000-4000-8000-00000000f1f3';
+const ID3 = 'us-east-1:00000000-0000-4000-8000-00000000f2f5';
 const ROLE = 'arn:aws:iam::123456789012:role/cogsync-interop';
 const GCM_APP = 'arn:aws:sns:us-east-1:123456789012:app/GCM/cogsync-interop';
 const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:cogsync-interop';
@@ -88,19 +89,37 @@ async function outcome(op, input) {
 const epoch = (d) => d.getTime() / 1000;
 const ds = (IdentityId, DatasetName) => ({ IdentityPoolId: POOL, IdentityId, DatasetName });
 
-async function listAll(IdentityId, DatasetName, extra = {}) {
+// Every page of a ListRecords, following NextToken; checks LR-4 on the way.
+async function listAll(IdentityId, DatasetName, extra = {}, pool = POOL) {
   const records = [];
+  const counts = [];
   let NextToken;
   let first;
   do {
-    const page = await send('ListRecords', { ...ds(IdentityId, DatasetName), ...extra, NextToken });
+    const page = await send('ListRecords', { ...ds(IdentityId, DatasetName), IdentityPoolId: pool, ...extra, NextToken });
     first = first || page;
-    check(page.Records.length === page.Count, `ListRecords: Count ${page.Count} is not the page's ${page.Records.length} records`);
+    counts.push([page.Count, page.Records.length]);
+    if (extra.MaxResults) {
+      check(page.Records.length <= extra.MaxResults, `ListRecords: a page of ${page.Records.length} records at maxResults ${extra.MaxResults} (LR-4)`);
+    }
     check(typeof page.SyncSessionToken === 'string' && page.SyncSessionToken, 'ListRecords: a page without SyncSessionToken (LR-4)');
+    for (const r of page.Records) {
+      check(!records.some((o) => o.Key === r.Key), `ListRecords: ${r.Key} listed twice across pages (LR-4)`);
+    }
     records.push(...page.Records);
     NextToken = page.NextToken;
   } while (NextToken);
+  // AMB-COUNT: the page's records (reference) or all of them.
+  for (const [count, size] of counts) {
+    check(count === size || count === records.length, `ListRecords: Count ${count} is neither the page's ${size} nor the ${records.length} in all (AMB-COUNT)`);
+  }
   return { first, records };
+}
+
+// A fresh SyncSessionToken for a dataset: a server may spend a token on its first successful
+// UpdateRecords (AMB-TOKEN-REUSE), so each write below asks for one.
+async function token(IdentityId, DatasetName, pool = POOL) {
+  return (await send('ListRecords', { ...ds(IdentityId, DatasetName), IdentityPoolId: pool })).SyncSessionToken;
 }
 
 async function datasetOperations() {
@@ -108,33 +127,35 @@ async function datasetOperations() {
   const fresh = await send('ListRecords', ds(ID1, 'prefs'));
   check(fresh.DatasetExists === false, 'ListRecords of a new dataset: DatasetExists is not false (LR-2)');
   check(fresh.DatasetSyncCount === 0 && fresh.Count === 0 && fresh.Records.length === 0, 'ListRecords of a new dataset is not empty at count 0 (LR-2)');
-  const token = fresh.SyncSessionToken;
 
   // UR-1, UR-5, UR-6, UR-9, DATA-3.
   const device = new Date(Math.floor(Date.now() / 1000) * 1000 - 60000);
   const written = await send('UpdateRecords', {
     ...ds(ID1, 'prefs'),
-    SyncSessionToken: token,
+    SyncSessionToken: fresh.SyncSessionToken,
     DeviceId: 'js-v3',
     RecordPatches: [
       { Op: 'replace', Key: 'colour', Value: 'teal', SyncCount: 0, DeviceLastModifiedDate: device },
       { Op: 'replace', Key: 'Colour', Value: 'Teal', SyncCount: 0 },
       { Op: 'replace', Key: 'clé-ñ', Value: 'ü', SyncCount: 0 },
+      { Op: 'replace', Key: 'caf\u00e9', Value: 'nfc', SyncCount: 0 },
+      { Op: 'replace', Key: 'cafe\u0301', Value: 'nfd', SyncCount: 0 },
       { Op: 'remove', Key: 'ghost', SyncCount: 0 },
     ],
   });
   const byKey = Object.fromEntries(written.Records.map((r) => [r.Key, r]));
-  check(written.Records.length === 4, `UpdateRecords listed ${written.Records.length} records, not the 4 patched (UR-5)`);
+  check(written.Records.length === 6, `UpdateRecords listed ${written.Records.length} records, not the 6 patched (UR-5)`);
   check(byKey.colour.Value === 'teal' && byKey.colour.SyncCount === 1, 'UpdateRecords: colour is not teal at SyncCount 1 (DATA-3)');
   check(byKey.Colour.Value === 'Teal', 'UpdateRecords: Colour and colour are not two records (DATA-1)');
   check(byKey['clé-ñ'].Value === 'ü', 'UpdateRecords: the non-ASCII key did not round-trip');
+  check(byKey['caf\u00e9']?.Value === 'nfc' && byKey['cafe\u0301']?.Value === 'nfd', 'UpdateRecords: NFC and NFD spellings are not two records (DATA-1)');
   check(byKey.ghost.Value === undefined && byKey.ghost.SyncCount === 1, 'UpdateRecords: the removed key is not a tombstone at SyncCount 1 (UR-5, UR-6)');
   check(epoch(byKey.colour.DeviceLastModifiedDate) === epoch(device), 'UpdateRecords: DeviceLastModifiedDate not echoed (UR-9)');
   check(byKey.colour.LastModifiedDate instanceof Date && !isNaN(byKey.colour.LastModifiedDate), 'UpdateRecords: LastModifiedDate is not a date (ERR-4)');
 
   // UR-2, UR-3: stale, higher and unchanged-but-stale counts conflict; nothing is applied.
   const conflict = await refused('UpdateRecords', {
-    ...ds(ID1, 'prefs'), SyncSessionToken: token,
+    ...ds(ID1, 'prefs'), SyncSessionToken: await token(ID1, 'prefs'),
     RecordPatches: [
       { Op: 'replace', Key: 'fresh-key', Value: 'v', SyncCount: 0 },
       { Op: 'replace', Key: 'colour', Value: 'red', SyncCount: 0 },
@@ -142,11 +163,11 @@ async function datasetOperations() {
   }, ['ResourceConflictException'], 'with a stale SyncCount');
   check(/Current SyncCount for: colour is: 1 not: 0/.test(conflict.message), `UpdateRecords conflict message: ${conflict.message} (UR-2)`);
   await refused('UpdateRecords', {
-    ...ds(ID1, 'prefs'), SyncSessionToken: token,
+    ...ds(ID1, 'prefs'), SyncSessionToken: await token(ID1, 'prefs'),
     RecordPatches: [{ Op: 'replace', Key: 'colour', Value: 'red', SyncCount: 5 }],
   }, ['ResourceConflictException'], 'with a higher SyncCount');
   await refused('UpdateRecords', {
-    ...ds(ID1, 'prefs'), SyncSessionToken: token,
+    ...ds(ID1, 'prefs'), SyncSessionToken: await token(ID1, 'prefs'),
     RecordPatches: [{ Op: 'replace', Key: 'colour', Value: 'teal', SyncCount: 0 }],
   }, ['ResourceConflictException'], 'with a stale SyncCount and the same value');
   // UR-8: tokens.
@@ -164,10 +185,13 @@ async function datasetOperations() {
   // LR-1, LR-3, LR-4, UR-3.
   const all = await listAll(ID1, 'prefs');
   const keys = all.records.map((r) => r.Key).sort();
-  check(keys.join() === ['Colour', 'clé-ñ', 'colour', 'ghost'].sort().join(), `ListRecords holds ${keys} (UR-3, UR-6)`);
+  const expected = ['Colour', 'clé-ñ', 'colour', 'ghost', 'caf\u00e9', 'cafe\u0301'].sort();
+  check(keys.join() === expected.join(), `ListRecords holds ${keys} (UR-3, UR-6)`);
   check(all.first.DatasetSyncCount === 1 && all.first.DatasetExists === true, 'ListRecords: not DatasetSyncCount 1, DatasetExists true');
-  const paged = await listAll(ID1, 'prefs', { MaxResults: 1 });
-  check(paged.records.length === 4 && new Set(paged.records.map((r) => r.Key)).size === 4, 'ListRecords in pages of 1 did not yield the 4 records once each (LR-4)');
+  for (const MaxResults of [1, 2]) {
+    const paged = await listAll(ID1, 'prefs', { MaxResults });
+    check(paged.records.length === 6, `ListRecords in pages of ${MaxResults} yielded ${paged.records.length} of the 6 records (LR-4)`);
+  }
   const second = await send('UpdateRecords', {
     ...ds(ID1, 'prefs'), SyncSessionToken: all.first.SyncSessionToken,
     RecordPatches: [{ Op: 'replace', Key: 'size', Value: 'M', SyncCount: 0 }],
@@ -179,14 +203,20 @@ async function datasetOperations() {
 
   // DS-1, DS-2, DS-5.
   const described = (await send('DescribeDataset', ds(ID1, 'prefs'))).Dataset;
-  const storage = Buffer.byteLength('colourtealColourTealclé-ñüsizeM', 'utf8');
-  check(described.NumRecords === 4 && described.DataStorage === storage, `DescribeDataset: NumRecords ${described.NumRecords}, DataStorage ${described.DataStorage}, not 4 and ${storage} (DS-1, LIM-3)`);
+  const storage = Buffer.byteLength('colourtealColourTealclé-ñücaf\u00e9nfccafe\u0301nfdsizeM', 'utf8');
+  check(described.NumRecords === 6 && described.DataStorage === storage, `DescribeDataset: NumRecords ${described.NumRecords}, DataStorage ${described.DataStorage}, not 6 and ${storage} (DS-1, LIM-3)`);
   check(described.LastModifiedDate >= described.CreationDate, 'DescribeDataset: LastModifiedDate before CreationDate (DS-1)');
   await refused('DescribeDataset', ds(ID1, 'never'), ['ResourceNotFoundException'], 'of a dataset never written (DS-1)');
-  await send('UpdateRecords', {
-    ...ds(ID2, 'scores'), SyncSessionToken: (await send('ListRecords', ds(ID2, 'scores'))).SyncSessionToken,
-    RecordPatches: [{ Op: 'replace', Key: 'best', Value: '42', SyncCount: 0 }],
-  });
+  for (const [name, key, value] of [['scores', 'best', '42'], ['Scores', 'Best', '43']]) {
+    await send('UpdateRecords', {
+      ...ds(ID2, name), SyncSessionToken: await token(ID2, name),
+      RecordPatches: [{ Op: 'replace', Key: key, Value: value, SyncCount: 0 }],
+    });
+  }
+  const names2 = (await send('ListDatasets', { IdentityPoolId: POOL, IdentityId: ID2 })).Datasets.map((d) => d.DatasetName).sort();
+  check(names2.join() === 'Scores,scores', `ListDatasets of identity 2: ${names2}, not Scores and scores (DATA-1)`);
+  await refused('ListRecords', ds(ID2.toUpperCase().replace('US-EAST-1', 'us-east-1'), 'scores'),
+    ['ValidationException', 'InvalidParameterException'], 'with upper-case hex in IdentityId (VAL-1)');
   const listed = await send('ListDatasets', { IdentityPoolId: POOL, IdentityId: ID1 });
   check(listed.Datasets.map((d) => d.DatasetName).join() === 'prefs', `ListDatasets of identity 1: ${listed.Datasets.map((d) => d.DatasetName)} (DS-2)`);
   const usage = (await send('DescribeIdentityUsage', { IdentityPoolId: POOL, IdentityId: ID1 })).IdentityUsage;
@@ -206,13 +236,55 @@ async function datasetOperations() {
   check(after.Records.length === 0, 'ListRecords after the delete still lists records (DS-3)');
   await send('UpdateRecords', {
     ...ds(ID1, 'doomed'), SyncSessionToken: after.SyncSessionToken,
-    RecordPatches: [{ Op: 'replace', Key: 'old', Value: 'again', SyncCount: 0 }],
+    RecordPatches: [{ Op: 'replace', Key: 'reborn', Value: 'yes', SyncCount: 0 }],
   });
   const resurrected = await send('ListRecords', { ...ds(ID1, 'doomed'), LastSyncCount: 1 });
   check(resurrected.DatasetDeletedAfterRequestedSyncCount === true, 'ListRecords(1) after delete and re-create: no DatasetDeletedAfterRequestedSyncCount (DS-4)');
-  check(resurrected.Records.some((r) => r.Key === 'old' && r.Value === 'again'), 'ListRecords(1) after delete and re-create lacks the new record (DS-4)');
+  const reborn = resurrected.Records.map((r) => `${r.Key}=${r.Value}`).join();
+  check(reborn === 'reborn=yes', `ListRecords(1) after delete and re-create holds ${reborn}, not only reborn=yes (DS-3, DS-4)`);
+  const everything = (await listAll(ID1, 'doomed')).records.map((r) => r.Key).join();
+  check(everything === 'reborn', `the re-created dataset holds ${everything}, not only reborn (DS-3)`);
   console.log('dataset operations: ListRecords, UpdateRecords, DescribeDataset, ListDatasets, DescribeIdentityUsage and DeleteDataset answered as §2–§4 require');
-  return storage + Buffer.byteLength('best42') + Buffer.byteLength('oldagain');
+  return storage + Buffer.byteLength('best42Best43') + Buffer.byteLength('rebornyes');
+}
+
+// More of §2–§4, in a pool of its own so the usage figures above stay simple.
+async function datasetEdges() {
+  const at = (name) => ({ IdentityPoolId: POOL_EVENTS, IdentityId: ID3, DatasetName: name });
+  const write = async (name, RecordPatches) =>
+    send('UpdateRecords', { ...at(name), SyncSessionToken: await token(ID3, name, POOL_EVENTS), RecordPatches });
+  // UR-6, UR-7, DATA-3: a remove-only write bumps the counter; the tombstone's count re-writes.
+  // AMB-LIST-TOKEN: ListRecords accepts a token an UpdateRecords has used (iOS retries so).
+  const spent = await token(ID3, 'edges', POOL_EVENTS);
+  await send('UpdateRecords', { ...at('edges'), SyncSessionToken: spent, RecordPatches: [{ Op: 'replace', Key: 'k', Value: 'v', SyncCount: 0 }] });
+  const relisted = await outcome('ListRecords', { ...at('edges'), SyncSessionToken: spent });
+  check(relisted.ok, `ListRecords with a token an UpdateRecords used: ${relisted.status} ${relisted.name} (AMB-LIST-TOKEN)`);
+  const removed = await write('edges', [{ Op: 'remove', Key: 'k', SyncCount: 1 }]);
+  check(removed.Records[0].SyncCount === 2, `a remove-only UpdateRecords gave the tombstone SyncCount ${removed.Records[0].SyncCount}, not 2 (DATA-3)`);
+  const again = await write('edges', [{ Op: 'replace', Key: 'k', Value: 'back', SyncCount: 2 }]);
+  check(again.Records[0].SyncCount === 3, 'writing a removed key with its tombstone count did not give SyncCount 3 (UR-7)');
+  // VAL-1: a key of 1,024 characters is fine, 1,025 is not.
+  await write('edges', [{ Op: 'replace', Key: 'x'.repeat(1024), Value: 'long', SyncCount: 0 }]);
+  await refused('UpdateRecords', {
+    ...at('edges'), SyncSessionToken: await token(ID3, 'edges', POOL_EVENTS),
+    RecordPatches: [{ Op: 'replace', Key: 'x'.repeat(1025), Value: 'long', SyncCount: 0 }],
+  }, ['ValidationException', 'InvalidParameterException'], 'with a key of 1,025 characters (VAL-1)');
+  // LR-4: without maxResults one page holds every record up to 1,024.
+  const many = [];
+  for (let i = 0; i < 150; i++) many.push({ Op: 'replace', Key: `many-${i}`, Value: `${i}`, SyncCount: 0 });
+  await write('many', many);
+  const whole = await send('ListRecords', at('many'));
+  check(whole.Records.length === 150 && !whole.NextToken, `ListRecords without maxResults gave ${whole.Records.length} of 150 records in its first page (LR-4)`);
+  // UR-2, UR-3: eight writers of one SyncCount at once; exactly one wins.
+  await write('race', [{ Op: 'replace', Key: 'r', Value: 'start', SyncCount: 0 }]);
+  const tokens = await Promise.all([...Array(8)].map(() => token(ID3, 'race', POOL_EVENTS)));
+  const results = await Promise.all(tokens.map((t, i) => outcome('UpdateRecords', {
+    ...at('race'), SyncSessionToken: t, RecordPatches: [{ Op: 'replace', Key: 'r', Value: `writer ${i}`, SyncCount: 1 }],
+  })));
+  const won = results.filter((o) => o.ok).length;
+  check(won === 1, `${won} of 8 concurrent writers of one SyncCount succeeded, not 1 (UR-2)`);
+  check(results.every((o) => o.ok || o.status === 409), `a concurrent writer got ${results.find((o) => !o.ok && o.status !== 409)?.name}, not 409`);
+  console.log('dataset edges: remove-only bumps, tombstone re-writes, key lengths, the unpaged page and a write race as §2–§5 require');
 }
 
 // The first call of one of the eleven: its answer, or null when the operation is not
@@ -438,6 +510,7 @@ async function bulkPublish(configured) {
 
 main(async () => {
   const storage = await datasetOperations();
+  await datasetEdges();
   await poolUsage(storage);
   const configured = await configuration();
   await events();
