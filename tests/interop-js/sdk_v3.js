@@ -33,6 +33,7 @@ const POOL_EVENTS = 'us-east-1:00000000-0000-4000-8000-0000000000f5';
 const ID1 = 'us-east-1:00000000-0000-4000-8000-00000000f0f3';
 const ID2 = 'us-east-1:00000000-0000-4000-8000-00000000f1f3';
 const ID3 = 'us-east-1:00000000-0000-4000-8000-00000000f2f5';
+const ID4 = 'us-east-1:00000000-0000-4000-8000-00000000f3f5';
 const ROLE = 'arn:aws:iam::123456789012:role/cogsync-interop';
 const GCM_APP = 'arn:aws:sns:us-east-1:123456789012:app/GCM/cogsync-interop';
 const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:cogsync-interop';
@@ -71,6 +72,8 @@ async function refused(op, input, names, what) {
     check(names.includes(e.name), `${op} ${what}: answered ${status} ${e.name}, not ${names.join(' or ')}`);
     check(status === STATUS[e.name], `${op} ${what}: ${e.name} came with status ${status}, not ${STATUS[e.name]} (ERR-2)`);
     check(typeof e.message === 'string' && e.message.length > 0, `${op} ${what}: the error has no message (ERR-1)`);
+    const header = e.$response && e.$response.headers['x-amzn-errortype'];
+    check(header && header.split(':')[0] === e.name, `${op} ${what}: x-amzn-ErrorType header is ${header}, not ${e.name} (ERR-1)`);
     return e;
   }
   fail(`${op} ${what}: answered 200 ${JSON.stringify(answer).slice(0, 200)}, not ${names.join(' or ')}`);
@@ -284,7 +287,35 @@ async function datasetEdges() {
   const won = results.filter((o) => o.ok).length;
   check(won === 1, `${won} of 8 concurrent writers of one SyncCount succeeded, not 1 (UR-2)`);
   check(results.every((o) => o.ok || o.status === 409), `a concurrent writer got ${results.find((o) => !o.ok && o.status !== 409)?.name}, not 409`);
-  console.log('dataset edges: remove-only bumps, tombstone re-writes, key lengths, the unpaged page and a write race as §2–§5 require');
+  // DS-1: a remove-only write made later moves LastModifiedDate forward (past a whole second,
+  // as an endpoint may send whole epoch seconds).
+  const before = (await send('DescribeDataset', at('edges'))).Dataset.LastModifiedDate;
+  await new Promise((r) => setTimeout(r, 1100));
+  await write('edges', [{ Op: 'remove', Key: 'k', SyncCount: 3 }]);
+  const after = (await send('DescribeDataset', at('edges'))).Dataset.LastModifiedDate;
+  check(after > before, 'a remove-only UpdateRecords did not move the dataset\'s LastModifiedDate forward (DS-1)');
+  // LIM-2: 1,024 live records fit; the 1,025th is refused.
+  const full = [];
+  for (let i = 0; i < 1024; i++) full.push({ Op: 'replace', Key: `r${i}`, Value: 'v', SyncCount: 0 });
+  await write('full', full);
+  await refused('UpdateRecords', {
+    ...at('full'), SyncSessionToken: await token(ID3, 'full', POOL_EVENTS),
+    RecordPatches: [{ Op: 'replace', Key: 'r1024', Value: 'v', SyncCount: 0 }],
+  }, ['LimitExceededException'], 'for a 1,025th record (LIM-2)');
+  // LIM-1: 20 datasets fit; the write that would create the 21st is refused.
+  const mine = { IdentityPoolId: POOL_EVENTS, IdentityId: ID4 };
+  for (let i = 0; i < 20; i++) {
+    const DatasetName = `d${i}`;
+    await send('UpdateRecords', {
+      ...mine, DatasetName, SyncSessionToken: await token(ID4, DatasetName, POOL_EVENTS),
+      RecordPatches: [{ Op: 'replace', Key: 'k', Value: 'v', SyncCount: 0 }],
+    });
+  }
+  await refused('UpdateRecords', {
+    ...mine, DatasetName: 'd20', SyncSessionToken: await token(ID4, 'd20', POOL_EVENTS),
+    RecordPatches: [{ Op: 'replace', Key: 'k', Value: 'v', SyncCount: 0 }],
+  }, ['LimitExceededException'], 'creating a 21st dataset (LIM-1)');
+  console.log('dataset edges: remove-only bumps, tombstone re-writes, key lengths, the unpaged page, a write race, LastModifiedDate and the record and dataset limits as §2–§6 require');
 }
 
 // The first call of one of the eleven: its answer, or null when the operation is not
