@@ -278,15 +278,17 @@ async function datasetEdges() {
   await write('many', many);
   const whole = await send('ListRecords', at('many'));
   check(whole.Records.length === 150 && !whole.NextToken, `ListRecords without maxResults gave ${whole.Records.length} of 150 records in its first page (LR-4)`);
-  // UR-2, UR-3: eight writers of one SyncCount at once; exactly one wins.
+  // UR-2, UR-3: in each of 20 rounds, 16 writers of one SyncCount at once; exactly one wins.
   await write('race', [{ Op: 'replace', Key: 'r', Value: 'start', SyncCount: 0 }]);
-  const tokens = await Promise.all([...Array(8)].map(() => token(ID3, 'race', POOL_EVENTS)));
-  const results = await Promise.all(tokens.map((t, i) => outcome('UpdateRecords', {
-    ...at('race'), SyncSessionToken: t, RecordPatches: [{ Op: 'replace', Key: 'r', Value: `writer ${i}`, SyncCount: 1 }],
-  })));
-  const won = results.filter((o) => o.ok).length;
-  check(won === 1, `${won} of 8 concurrent writers of one SyncCount succeeded, not 1 (UR-2)`);
-  check(results.every((o) => o.ok || o.status === 409), `a concurrent writer got ${results.find((o) => !o.ok && o.status !== 409)?.name}, not 409`);
+  for (let round = 1; round <= 20; round++) {
+    const tokens = await Promise.all([...Array(16)].map(() => token(ID3, 'race', POOL_EVENTS)));
+    const results = await Promise.all(tokens.map((t, i) => outcome('UpdateRecords', {
+      ...at('race'), SyncSessionToken: t, RecordPatches: [{ Op: 'replace', Key: 'r', Value: `writer ${i}`, SyncCount: round }],
+    })));
+    const won = results.filter((o) => o.ok).length;
+    check(won === 1, `${won} of 16 concurrent writers of one SyncCount succeeded, not 1 (UR-2)`);
+    check(results.every((o) => o.ok || o.status === 409), `a concurrent writer got ${results.find((o) => !o.ok && o.status !== 409)?.name}, not 409`);
+  }
   // DS-1: a remove-only write made later moves LastModifiedDate forward (past a whole second,
   // as an endpoint may send whole epoch seconds).
   const before = (await send('DescribeDataset', at('edges'))).Dataset.LastModifiedDate;
