@@ -78,14 +78,14 @@ run() {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true timeout "$limit" node "$@") || status=$?
   if [ "$status" -ne 0 ]; then
     [ "$status" -ne 124 ] || echo "FAIL: $name did not finish within ${limit} s"
-    echo "interop-js: $name failed against cogsync serve ${fault[*]} (exit status $status)"
+    echo "interop-js: $name failed against cogsync serve${fault[*]:+ ${fault[*]}} (exit status $status)"
     exit 1
   fi
 }
 
 # One fresh in-memory server per script, so each starts from an empty store.
 start_server "${fault[@]}"
-echo "cogsync serve ${fault[*]} is at $url (amazon-cognito-js, two devices)"
+echo "cogsync serve${fault[*]:+ ${fault[*]}} is at $url (amazon-cognito-js, two devices)"
 run "amazon-cognito-js (two devices)" devices.js "$url"
 
 # A server may serve smaller pages than asked (AMB-PAGE-SIZE); against one that does, the
@@ -97,7 +97,7 @@ if [ -z "${COGSYNC_FAULT:-}" ]; then
 fi
 
 start_server "${fault[@]}"
-echo "cogsync serve ${fault[*]} is at $url (AWS SDK for JavaScript v3, 17 operations)"
+echo "cogsync serve${fault[*]:+ ${fault[*]}} is at $url (AWS SDK for JavaScript v3, 17 operations)"
 run "@aws-sdk/client-cognito-sync (17 operations)" sdk_v3.js "$url" \
   --other-ops "${COGSYNC_INTEROP_OTHER_OPS:-required}"
 echo "interop-js: amazon-cognito-js and the AWS SDK for JavaScript v3 got the answers the spec requires from $repo's cogsync serve"
