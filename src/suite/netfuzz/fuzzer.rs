@@ -594,6 +594,8 @@ impl Fuzzer<'_> {
                 return Ok(true);
             }
             Err(Stop::Harness(h)) => return Err(NetFuzzError::Harness(h)),
+            // An operation of the eleven the endpoint does not implement: nothing to judge.
+            Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => return Ok(false),
         };
         {
             let mut shared = self.shared.borrow_mut();
@@ -661,6 +663,7 @@ impl Fuzzer<'_> {
                 Ok(true)
             }
             Err(Stop::Harness(h)) => Err(NetFuzzError::Harness(h)),
+            Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => Ok(false),
         }
     }
 
@@ -692,6 +695,7 @@ impl Fuzzer<'_> {
                     true
                 }
                 Err(Stop::Harness(h)) => return Err(NetFuzzError::Harness(h)),
+                Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => false,
             }
         } else {
             self.malformed_round().await?
