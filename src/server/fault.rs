@@ -54,11 +54,21 @@ pub enum Fault {
     RecreateFlagMissing,
     ListSpentTokenRejected,
     DefaultPageSize100,
+    EventsReplacedWhole,
+    EventEmptyValueStored,
+    ConfigStreamsDropped,
+    PoolUsageIgnoresDeletes,
+    PoolUsageOneIdentity,
+    PoolListSkipsOne,
+    BulkPublishDuplicateAccepted,
+    BulkPublishNeverCompletes,
+    SubscribeUnregisteredAccepted,
+    RegisterDeviceBadPlatformAccepted,
 }
 
 impl Fault {
     /// Every fault, in a stable order (the order `--fault list` prints).
-    pub const ALL: [Fault; 40] = [
+    pub const ALL: [Fault; 50] = [
         Fault::StaleAccepted,
         Fault::HigherAccepted,
         Fault::GreaterOrEqualAccepted,
@@ -99,6 +109,16 @@ impl Fault {
         Fault::RecreateFlagMissing,
         Fault::ListSpentTokenRejected,
         Fault::DefaultPageSize100,
+        Fault::EventsReplacedWhole,
+        Fault::EventEmptyValueStored,
+        Fault::ConfigStreamsDropped,
+        Fault::PoolUsageIgnoresDeletes,
+        Fault::PoolUsageOneIdentity,
+        Fault::PoolListSkipsOne,
+        Fault::BulkPublishDuplicateAccepted,
+        Fault::BulkPublishNeverCompletes,
+        Fault::SubscribeUnregisteredAccepted,
+        Fault::RegisterDeviceBadPlatformAccepted,
     ];
 
     /// The permanent kebab-case name, as given to `cogsync serve --fault`.
@@ -144,6 +164,16 @@ impl Fault {
             Fault::RecreateFlagMissing => "recreate-flag-missing",
             Fault::ListSpentTokenRejected => "list-spent-token-rejected",
             Fault::DefaultPageSize100 => "default-page-size-100",
+            Fault::EventsReplacedWhole => "events-replaced-whole",
+            Fault::EventEmptyValueStored => "event-empty-value-stored",
+            Fault::ConfigStreamsDropped => "config-streams-dropped",
+            Fault::PoolUsageIgnoresDeletes => "pool-usage-ignores-deletes",
+            Fault::PoolUsageOneIdentity => "pool-usage-one-identity",
+            Fault::PoolListSkipsOne => "pool-list-skips-one",
+            Fault::BulkPublishDuplicateAccepted => "bulk-publish-duplicate-accepted",
+            Fault::BulkPublishNeverCompletes => "bulk-publish-never-completes",
+            Fault::SubscribeUnregisteredAccepted => "subscribe-unregistered-accepted",
+            Fault::RegisterDeviceBadPlatformAccepted => "register-device-bad-platform-accepted",
         }
     }
 
@@ -289,6 +319,48 @@ impl Fault {
             Fault::DefaultPageSize100 => {
                 "without maxResults, ListRecords serves pages of 100 records, which a client \
                  that never follows NextToken (iOS) misses the rest of (LR-4)"
+            }
+            Fault::EventsReplacedWhole => {
+                "SetCognitoEvents replaces the pool's whole event map with the one sent instead \
+                 of changing only the keys sent, so `{\"Events\": {}}` clears a set SyncTrigger \
+                 (EVT-1)"
+            }
+            Fault::EventEmptyValueStored => {
+                "SetCognitoEvents with an empty function ARN stores the empty string instead of \
+                 removing the key, so GetCognitoEvents answers `{\"SyncTrigger\": \"\"}` (EVT-1)"
+            }
+            Fault::ConfigStreamsDropped => {
+                "SetIdentityPoolConfiguration answers the CognitoStreams section it was sent but \
+                 never stores it: GetIdentityPoolConfiguration has no (or the older) \
+                 CognitoStreams (CFG-1, CFG-2)"
+            }
+            Fault::PoolUsageIgnoresDeletes => {
+                "DescribeIdentityPoolUsage and ListIdentityPoolUsage still count the DataStorage \
+                 a dataset had when it was deleted (POOL-1, POOL-2)"
+            }
+            Fault::PoolUsageOneIdentity => {
+                "the pool's DataStorage counts only the datasets of the identity that wrote last, \
+                 not the sum over every identity of the pool (POOL-1)"
+            }
+            Fault::PoolListSkipsOne => {
+                "each ListIdentityPoolUsage NextToken points past the first pool of the next \
+                 page, which is never listed (POOL-2)"
+            }
+            Fault::BulkPublishDuplicateAccepted => {
+                "a BulkPublish while the pool's previous one is IN_PROGRESS is accepted (200, \
+                 restarting it) instead of 400 DuplicateRequestException (BULK-1)"
+            }
+            Fault::BulkPublishNeverCompletes => {
+                "a bulk publish stays IN_PROGRESS for ever: GetBulkPublishDetails never answers \
+                 SUCCEEDED and has no BulkPublishCompleteTime (BULK-2)"
+            }
+            Fault::SubscribeUnregisteredAccepted => {
+                "SubscribeToDataset and UnsubscribeFromDataset accept a DeviceId never registered \
+                 for the identity (200) instead of refusing it (DEV-2)"
+            }
+            Fault::RegisterDeviceBadPlatformAccepted => {
+                "RegisterDevice accepts a Platform outside APNS, APNS_SANDBOX, GCM, ADM and \
+                 answers a DeviceId instead of 400 (DEV-1, VAL-1)"
             }
         }
     }

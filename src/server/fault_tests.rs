@@ -759,3 +759,203 @@ async fn default_page_size_100() {
     assert_eq!(clean, (150, false, 150));
     assert_eq!(faulty, (100, true, 150));
 }
+
+// The eleven pool-level and push-sync operations (spec §11).
+
+mod pool {
+    use std::sync::atomic::Ordering;
+
+    use serde_json::json;
+
+    use super::super::in_process::{Endpoint, POOL, dataset_path, endpoint as open, ok};
+    use super::super::{Clock, Fault, ServerConfig};
+    use super::both;
+
+    fn status(answer: &super::super::in_process::Answer) -> (u16, Option<String>) {
+        (answer.status, answer.error_type.clone())
+    }
+
+    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+    #[tokio::test]
+    async fn events_replaced_whole() {
+        let (clean, faulty) = both(Fault::EventsReplacedWhole, async |ep: &Endpoint| {
+            ok(&ep.set_events(json!({"SyncTrigger": ARN})).await);
+            ok(&ep.set_events(json!({})).await);
+            ep.get_events().await.body
+        })
+        .await;
+        assert_eq!(clean, json!({"Events": {"SyncTrigger": ARN}}));
+        assert_eq!(faulty, json!({"Events": {}}));
+    }
+
+    #[tokio::test]
+    async fn event_empty_value_stored() {
+        let (clean, faulty) = both(Fault::EventEmptyValueStored, async |ep: &Endpoint| {
+            ok(&ep.set_events(json!({"SyncTrigger": ARN})).await);
+            ok(&ep.set_events(json!({"SyncTrigger": ""})).await);
+            ep.get_events().await.body
+        })
+        .await;
+        assert_eq!(clean, json!({"Events": {}}));
+        assert_eq!(faulty, json!({"Events": {"SyncTrigger": ""}}));
+    }
+
+    #[tokio::test]
+    async fn config_streams_dropped() {
+        let (clean, faulty) = both(Fault::ConfigStreamsDropped, async |ep: &Endpoint| {
+            let streams = json!({"StreamName": "s", "StreamingStatus": "ENABLED"});
+            let set = ep.set_config(json!({"CognitoStreams": streams})).await;
+            (
+                set.body["CognitoStreams"].clone(),
+                ep.get_config().await.body["CognitoStreams"].clone(),
+            )
+        })
+        .await;
+        let streams = json!({"StreamName": "s", "StreamingStatus": "ENABLED"});
+        assert_eq!(clean, (streams.clone(), streams.clone()));
+        assert_eq!(faulty, (streams, serde_json::Value::Null));
+    }
+
+    #[tokio::test]
+    async fn pool_usage_ignores_deletes() {
+        let (clean, faulty) = both(Fault::PoolUsageIgnoresDeletes, async |ep: &Endpoint| {
+            ok(&ep.put("a", "k", "vv", 0).await);
+            ok(&ep.put("b", "k", "v", 0).await);
+            ok(&ep.delete("a").await);
+            let listed = ep.call("GET", "/identitypools", None).await;
+            (
+                ep.pool_usage().await.body["IdentityPoolUsage"]["DataStorage"].clone(),
+                listed.body["IdentityPoolUsages"][0]["DataStorage"].clone(),
+                ep.call("GET", super::super::in_process::IDENTITY, None)
+                    .await
+                    .body["IdentityUsage"]["DataStorage"]
+                    .clone(),
+            )
+        })
+        .await;
+        assert_eq!(clean, (json!(2), json!(2), json!(2)));
+        assert_eq!(faulty, (json!(5), json!(5), json!(2)));
+    }
+
+    #[tokio::test]
+    async fn pool_usage_one_identity() {
+        let (clean, faulty) = both(Fault::PoolUsageOneIdentity, async |ep: &Endpoint| {
+            ok(&ep.put("a", "k", "vv", 0).await);
+            let other = "/identitypools/us-east-1%3A0a/identities/us-east-1%3A0c/datasets/a";
+            let token = ep.call("GET", &format!("{other}/records"), None).await.body
+                ["SyncSessionToken"]
+                .clone();
+            let body = json!({"SyncSessionToken": token, "RecordPatches": [super::super::in_process::put("key", "v", 0)]});
+            ok(&ep.call("POST", other, Some(body)).await);
+            ep.pool_usage().await.body["IdentityPoolUsage"]["DataStorage"].clone()
+        })
+        .await;
+        assert_eq!((clean, faulty), (json!(3 + 4), json!(4)));
+    }
+
+    #[tokio::test]
+    async fn pool_list_skips_one() {
+        let (clean, faulty) = both(Fault::PoolListSkipsOne, async |ep: &Endpoint| {
+            for i in 0..3 {
+                let path = format!("/identitypools/us-east-1%3A{i}a/identities/us-east-1%3A0b/datasets/d");
+                let token = ep.call("GET", &format!("{path}/records"), None).await.body
+                    ["SyncSessionToken"]
+                    .clone();
+                let body = json!({"SyncSessionToken": token, "RecordPatches": [super::super::in_process::put("k", "v", 0)]});
+                ok(&ep.call("POST", &path, Some(body)).await);
+            }
+            let mut seen = Vec::new();
+            let mut query = "maxResults=1".to_owned();
+            for _ in 0..5 {
+                let page = ep.call("GET", &format!("/identitypools?{query}"), None).await;
+                for usage in page.body["IdentityPoolUsages"].as_array().expect("usages") {
+                    seen.push(usage["IdentityPoolId"].as_str().expect("id").to_owned());
+                }
+                match page.body["NextToken"].as_str() {
+                    Some(token) => query = format!("maxResults=1&nextToken={token}"),
+                    None => break,
+                }
+            }
+            seen
+        })
+        .await;
+        assert_eq!(clean, ["us-east-1:0a", "us-east-1:1a", "us-east-1:2a"]);
+        assert_eq!(faulty, ["us-east-1:0a", "us-east-1:2a"]);
+    }
+
+    /// Two bulk publishes, then the status now and 10 s later.
+    async fn bulk_run(fault: Option<Fault>) -> Vec<serde_json::Value> {
+        let (clock, now) = Clock::manual(1_700_000_000_000);
+        let ep = open(&ServerConfig {
+            clock,
+            fault,
+            ..ServerConfig::default()
+        });
+        ep.stream_config("ENABLED").await;
+        let first = ep.bulk_publish().await;
+        let second = ep.bulk_publish().await;
+        let during = ep.bulk_details().await.body["BulkPublishStatus"].clone();
+        now.fetch_add(10_000, Ordering::Relaxed);
+        let after = ep.bulk_details().await.body;
+        vec![
+            json!(status(&first)),
+            json!(status(&second)),
+            during,
+            after["BulkPublishStatus"].clone(),
+            json!(after.get("BulkPublishCompleteTime").is_some()),
+        ]
+    }
+
+    #[tokio::test]
+    async fn bulk_publish_duplicate_accepted() {
+        let clean = bulk_run(None).await;
+        let faulty = bulk_run(Some(Fault::BulkPublishDuplicateAccepted)).await;
+        assert_eq!(clean[1], json!([400, "DuplicateRequestException"]));
+        assert_eq!(faulty[1], json!([200, null]));
+    }
+
+    #[tokio::test]
+    async fn bulk_publish_never_completes() {
+        let clean = bulk_run(None).await;
+        let faulty = bulk_run(Some(Fault::BulkPublishNeverCompletes)).await;
+        assert_eq!(clean[3..], [json!("SUCCEEDED"), json!(true)]);
+        assert_eq!(faulty[3..], [json!("IN_PROGRESS"), json!(false)]);
+    }
+
+    #[tokio::test]
+    async fn subscribe_unregistered_accepted() {
+        let (clean, faulty) = both(
+            Fault::SubscribeUnregisteredAccepted,
+            async |ep: &Endpoint| {
+                let path = format!("{}/subscriptions/never-registered", dataset_path("ds"));
+                (
+                    status(&ep.call("POST", &path, None).await),
+                    status(&ep.call("DELETE", &path, None).await),
+                )
+            },
+        )
+        .await;
+        let not_found = (404, Some("ResourceNotFoundException".to_owned()));
+        assert_eq!(clean, (not_found.clone(), not_found));
+        assert_eq!(faulty, ((200, None), (200, None)));
+    }
+
+    #[tokio::test]
+    async fn register_device_bad_platform_accepted() {
+        let (clean, faulty) = both(
+            Fault::RegisterDeviceBadPlatformAccepted,
+            async |ep: &Endpoint| {
+                ep.push_config(&["GCM"]).await;
+                let register = format!("{POOL}/identity/us-east-1%3A0b");
+                let bad = ep.register(&register, "WINDOWS", "t").await;
+                let good = ep.register(&register, "GCM", "t").await;
+                (status(&bad), status(&good))
+            },
+        )
+        .await;
+        assert_eq!(clean.0, (400, Some("ValidationException".to_owned())));
+        assert_eq!(faulty.0, (200, None));
+        assert_eq!((clean.1, faulty.1), ((200, None), (200, None)));
+    }
+}

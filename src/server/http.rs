@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use super::fault::Fault;
 use super::ops::Service;
-use super::parse::{match_route, parse_routed_with};
+use super::parse::{RouteMatch, match_route, parse_routed_with};
+use super::pool::{PoolRoute, match_pool_route, parse_pool};
 use super::rejection::{ErrorWire, Rejection};
 use super::variant::Variant;
 use crate::spec::{
@@ -80,9 +81,20 @@ async fn answer(service: &Service, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str();
     let path = parts.uri.path();
-    let Some(route) = match_route(method, path) else {
-        drain(body, DRAIN_BYTES_MAX).await;
-        return error_response(unrouted(variant, method, path));
+    // The eleven pool-level operations are served unless a variant leaves them out.
+    let serves_pool_operations = !matches!(
+        variant,
+        Some(Variant::OtherOperations403 | Variant::OtherOperations404)
+    );
+    let route = match match_route(method, path) {
+        Some(route) => Routed::Dataset(route),
+        None => match match_pool_route(method, path).filter(|_| serves_pool_operations) {
+            Some(route) => Routed::Pool(route),
+            None => {
+                drain(body, DRAIN_BYTES_MAX).await;
+                return error_response(unrouted(variant, method, path));
+            }
+        },
     };
     let declared_too_large = parts
         .headers
@@ -111,6 +123,17 @@ async fn answer(service: &Service, request: Request) -> Response {
             return refuse(Rejection::serialization("Request body could not be read"));
         }
     };
+    let route = match route {
+        Routed::Dataset(route) => route,
+        Routed::Pool(route) => {
+            let parsed = parse_pool(route, parts.uri.query(), &bytes, service.fault(), variant);
+            drop(bytes);
+            return match parsed.and_then(|parsed| service.execute_pool(parsed)) {
+                Ok(json) => json_response(StatusCode::OK, success_body(service, json)),
+                Err(rejection) => refuse(rejection),
+            };
+        }
+    };
     let client_context = parts
         .headers
         .get(CLIENT_CONTEXT_HEADER)
@@ -127,10 +150,16 @@ async fn answer(service: &Service, request: Request) -> Response {
         Err(rejection) => return refuse(rejection),
     };
     drop(bytes);
-    match service.execute(parsed) {
+    match service.execute_with_trigger(parsed).await {
         Ok(json) => json_response(StatusCode::OK, success_body(service, json)),
         Err(rejection) => refuse(rejection),
     }
+}
+
+/// What step 1 found: a route of the dataset API or one of the eleven pool-level operations.
+enum Routed<'a> {
+    Dataset(RouteMatch<'a>),
+    Pool(PoolRoute<'a>),
 }
 
 /// Step 1's refusal: nothing of the dataset API lives at (method, path). Two variants answer

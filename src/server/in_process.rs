@@ -53,7 +53,12 @@ pub async fn send_raw(service: &Service, method: &str, uri: &str, body: Body) ->
         status,
         error_type,
         headers,
-        body: serde_json::from_slice(&bytes).expect("json body"),
+        // An operation without an output shape (SetCognitoEvents) answers an empty body.
+        body: if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("json body")
+        },
     }
 }
 
@@ -181,4 +186,97 @@ pub fn record_keys(answer: &Answer) -> Vec<String> {
         .iter()
         .map(|r| r["Key"].as_str().expect("key").to_owned())
         .collect()
+}
+
+/// The pool of [`IDENTITY`].
+pub const POOL: &str = "/identitypools/us-east-1%3A0a";
+
+/// A platform application ARN for `platform`, as SetIdentityPoolConfiguration takes it.
+pub fn application_arn(platform: &str) -> String {
+    format!("arn:aws:sns:us-east-1:123456789012:app/{platform}/cogsync")
+}
+
+pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/cogsync";
+
+impl Endpoint {
+    pub async fn set_config(&self, body: Value) -> Answer {
+        self.call("POST", &format!("{POOL}/configuration"), Some(body))
+            .await
+    }
+
+    pub async fn get_config(&self) -> Answer {
+        self.call("GET", &format!("{POOL}/configuration"), None)
+            .await
+    }
+
+    pub async fn set_events(&self, events: Value) -> Answer {
+        self.call(
+            "POST",
+            &format!("{POOL}/events"),
+            Some(json!({"Events": events})),
+        )
+        .await
+    }
+
+    pub async fn get_events(&self) -> Answer {
+        self.call("GET", &format!("{POOL}/events"), None).await
+    }
+
+    pub async fn pool_usage(&self) -> Answer {
+        self.call("GET", POOL, None).await
+    }
+
+    /// Configures push sync for `platform` and registers a device of `identity` (a path
+    /// under `/identitypools/…`); returns the DeviceId.
+    pub async fn register(&self, identity: &str, platform: &str, token: &str) -> Answer {
+        self.call(
+            "POST",
+            &format!("{identity}/device"),
+            Some(json!({"Platform": platform, "Token": token})),
+        )
+        .await
+    }
+
+    pub async fn push_config(&self, platforms: &[&str]) {
+        let arns: Vec<String> = platforms.iter().map(|p| application_arn(p)).collect();
+        ok(&self
+            .set_config(json!({"PushSync": {"ApplicationArns": arns, "RoleArn": ROLE_ARN}}))
+            .await);
+    }
+
+    /// RegisterDevice for [`IDENTITY`] with push sync configured for `platform`.
+    pub async fn device(&self, platform: &str, token: &str) -> String {
+        self.push_config(&[platform]).await;
+        let answer = self
+            .register(&format!("{POOL}/identity/us-east-1%3A0b"), platform, token)
+            .await;
+        ok(&answer);
+        answer.body["DeviceId"]
+            .as_str()
+            .expect("DeviceId")
+            .to_owned()
+    }
+
+    pub async fn subscription(&self, method: &str, dataset: &str, device: &str) -> Answer {
+        let path = format!("{}/subscriptions/{device}", dataset_path(dataset));
+        self.call(method, &path, None).await
+    }
+
+    pub async fn stream_config(&self, status: &str) {
+        ok(&self
+            .set_config(json!({"CognitoStreams": {
+                "StreamName": "cogsync-stream", "RoleArn": ROLE_ARN, "StreamingStatus": status
+            }}))
+            .await);
+    }
+
+    pub async fn bulk_publish(&self) -> Answer {
+        self.call("POST", &format!("{POOL}/bulkpublish"), None)
+            .await
+    }
+
+    pub async fn bulk_details(&self) -> Answer {
+        self.call("POST", &format!("{POOL}/getBulkPublishDetails"), None)
+            .await
+    }
 }

@@ -7,10 +7,13 @@
 //! to deviate: by one [`Fault`] (a bug the suite must catch) and by one [`Variant`] (another
 //! choice the spec allows, which the suite must accept).
 
+mod events;
 pub mod fault;
 mod http;
 mod ops;
 pub mod parse;
+pub mod pool;
+mod pool_store;
 mod rejection;
 mod store;
 mod token;
@@ -27,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use self::events::{EventSink, SYNC_TRIGGER_TIMEOUT, SyncTrigger};
 pub use self::fault::{Fault, UnknownFault};
 pub use self::http::{handle, router};
 pub use self::ops::{Clock, Service};
@@ -53,6 +57,12 @@ pub struct ServerConfig {
     /// How late every answer is sent (`serve --latency`), to stand in for a remote endpoint;
     /// each answer waits on its own, so concurrent requests overlap their waits.
     pub latency: Duration,
+    /// JSON-lines file that push messages and stream records are appended to
+    /// (`serve --events`, `docs/events.md`); `None` writes none.
+    pub events: Option<PathBuf>,
+    /// URL of the webhook standing in for a pool's SyncTrigger function
+    /// (`serve --sync-trigger`); `None` stores a SyncTrigger without calling anything.
+    pub sync_trigger: Option<String>,
 }
 
 impl ServerConfig {
@@ -85,6 +95,18 @@ pub enum ServerError {
         #[source]
         source: io::Error,
     },
+    #[error("cannot open the events file {path}")]
+    Events {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot set up the sync-trigger client for {url}")]
+    SyncTrigger {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("server failed")]
     Serve(#[source] io::Error),
     #[error("server task ended abnormally: {0}")]
@@ -106,11 +128,35 @@ impl Service {
             .with_fault(config.fault)
             .with_variant(config.variant);
         let secret = store.token_secret().map_err(database_error)?;
+        let events = config
+            .events
+            .as_deref()
+            .map(EventSink::open)
+            .transpose()
+            .map_err(|source| ServerError::Events {
+                path: config
+                    .events
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.display().to_string()),
+                source,
+            })?;
+        let sync_trigger = config
+            .sync_trigger
+            .as_ref()
+            .map(|url| {
+                SyncTrigger::new(url.clone()).map_err(|source| ServerError::SyncTrigger {
+                    url: url.clone(),
+                    source,
+                })
+            })
+            .transpose()?;
         Ok(
             Service::new(store, TokenKeys::new(&secret), config.clock.clone())
                 .with_fault(config.fault)
                 .with_variant(config.variant)
-                .with_latency(config.latency),
+                .with_latency(config.latency)
+                .with_events(events)
+                .with_sync_trigger(sync_trigger),
         )
     }
 }
@@ -210,9 +256,13 @@ pub async fn serve_until(
 }
 
 #[cfg(test)]
+mod events_tests;
+#[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
 mod in_process;
+#[cfg(test)]
+mod pool_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

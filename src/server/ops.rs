@@ -4,15 +4,17 @@
 //! [`Rejection`]. Tokens are checked and issued here, outside the storage lock, and JSON is
 //! built after the lock is released.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::events::{Change, EventSink, SyncTrigger};
 use super::fault::Fault;
 use super::parse::{DatasetRef, ListDatasets, ListRecords, ParsedRequest, UpdateRecords};
+use super::pool_store::PoolUsage;
 use super::rejection::Rejection;
 use super::store::{DatasetMeta, RecordsAfter, Store};
 use super::token::{RecordsPosition, TokenKeys};
@@ -73,6 +75,19 @@ pub struct Service {
     latency: Duration,
     /// Session tokens an UpdateRecords has used, under the token-single-use variant.
     spent_tokens: Mutex<HashSet<String>>,
+    /// Where push messages and stream records go (`serve --events`).
+    events: Option<EventSink>,
+    /// The webhook standing in for a pool's SyncTrigger function (`serve --sync-trigger`).
+    sync_trigger: Option<SyncTrigger>,
+    /// Pool usage as last computed, under the usage-lag variant: (when, usage).
+    usage_cache: Mutex<HashMap<String, (i64, PoolUsage)>>,
+}
+
+/// Whether an UpdateRecords writes, or only runs every check (before its SyncTrigger call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Write,
+    CheckOnly,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Rejection> {
@@ -121,7 +136,48 @@ impl Service {
             variant: None,
             latency: Duration::ZERO,
             spent_tokens: Mutex::new(HashSet::new()),
+            events: None,
+            sync_trigger: None,
+            usage_cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same service, writing push messages and stream records to `sink`.
+    pub fn with_events(mut self, sink: Option<EventSink>) -> Service {
+        self.events = sink;
+        self
+    }
+
+    /// The same service, calling `trigger` for pools with a SyncTrigger set.
+    pub fn with_sync_trigger(mut self, trigger: Option<SyncTrigger>) -> Service {
+        self.sync_trigger = trigger;
+        self
+    }
+
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(super) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub(super) fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    pub(super) fn events(&self) -> Option<&EventSink> {
+        self.events.as_ref()
+    }
+
+    pub(super) fn sync_trigger(&self) -> Option<&SyncTrigger> {
+        self.sync_trigger.as_ref()
+    }
+
+    pub(super) fn usage_cache(&self) -> MutexGuard<'_, HashMap<String, (i64, PoolUsage)>> {
+        self.usage_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The same service with an allowed variant in its own steps (the store's are set on the
@@ -153,7 +209,7 @@ impl Service {
         self.latency
     }
 
-    fn variant_is(&self, variant: Variant) -> bool {
+    pub(super) fn variant_is(&self, variant: Variant) -> bool {
         self.variant == Some(variant)
     }
 
@@ -222,7 +278,7 @@ impl Service {
     /// Runs one parsed request; `Ok` is the JSON body of the 200 answer.
     pub fn execute(&self, request: ParsedRequest) -> Result<Vec<u8>, Rejection> {
         match request {
-            ParsedRequest::UpdateRecords(r) => self.update_records(r),
+            ParsedRequest::UpdateRecords(r) => self.update_records(r, Mode::Write),
             ParsedRequest::ListRecords(r) => self.list_records(r),
             ParsedRequest::DescribeDataset(d) => {
                 let meta = self
@@ -239,6 +295,14 @@ impl Service {
                     .store
                     .delete_dataset(&d, self.clock.now_ms())?
                     .ok_or_else(|| dataset_not_found(&d))?;
+                if self.events.is_some() {
+                    let sync_count = self.store.dataset_sync_count(
+                        d.pool.as_str(),
+                        d.identity.as_str(),
+                        d.dataset.as_str(),
+                    )?;
+                    self.dataset_changed(&d, sync_count, Change::Deleted);
+                }
                 to_json(&spec::DeleteDatasetResponse {
                     dataset: Some(wire_dataset(d.identity.as_str(), meta)),
                 })
@@ -273,7 +337,13 @@ impl Service {
         }
     }
 
-    fn update_records(&self, request: UpdateRecords) -> Result<Vec<u8>, Rejection> {
+    /// UpdateRecords; in [`Mode::CheckOnly`] every check runs (token, duplicate keys,
+    /// conflicts, limits) and nothing is written or spent: the answer is then empty.
+    pub(super) fn update_records(
+        &self,
+        request: UpdateRecords,
+        mode: Mode,
+    ) -> Result<Vec<u8>, Rejection> {
         let now_ms = self.clock.now_ms();
         if self.variant_is(Variant::ConflictBeforeToken) {
             self.store
@@ -289,7 +359,11 @@ impl Service {
         }
         let single_use = self.variant_is(Variant::TokenSingleUse)
             || self.fault_is(Fault::ListSpentTokenRejected);
-        if single_use && !self.spend(&request.sync_session_token) {
+        let spent = match mode {
+            Mode::Write => single_use && !self.spend(&request.sync_session_token),
+            Mode::CheckOnly => single_use && self.is_spent(&request.sync_session_token),
+        };
+        if spent {
             return Err(Rejection::invalid_parameter(
                 "SyncSessionToken has been used already",
             ));
@@ -327,10 +401,23 @@ impl Service {
             Some(device) => device.as_str(),
             None => request.dataset.identity.as_str(),
         };
+        if mode == Mode::CheckOnly {
+            self.store
+                .check_update(&request.dataset, &request.patches)?;
+            return Ok(Vec::new());
+        }
         let sync_count =
             self.store
                 .update_records(&request.dataset, writer, &request.patches, now_ms)?;
         let writer = writer.to_owned();
+        if self.events.is_some() {
+            let change = Change::Updated {
+                patches: &request.patches,
+                writer: &writer,
+                now_ms,
+            };
+            self.dataset_changed(&request.dataset, sync_count, change);
+        }
         let records = request
             .patches
             .into_iter()
@@ -463,8 +550,14 @@ impl Service {
             merged_dataset_names: Some(Vec::new()),
             dataset_exists: Some(found.exists),
             dataset_deleted_after_requested_sync_count: Some(deleted_after),
-            sync_session_token: Some(self.keys.issue_session(session_binding, now_secs(now_ms))),
+            sync_session_token: Some(self.issue_session(session_binding, now_secs(now_ms))?),
         })
+    }
+
+    /// A SyncSessionToken, counted as a sync session of its pool (POOL-1).
+    fn issue_session(&self, binding: [&str; 3], now_secs: u64) -> Result<String, Rejection> {
+        self.store.count_sync_session(binding[0])?;
+        Ok(self.keys.issue_session(binding, now_secs))
     }
 
     fn list_datasets(&self, request: ListDatasets) -> Result<Vec<u8>, Rejection> {

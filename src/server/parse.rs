@@ -430,7 +430,7 @@ fn upper_hex_read_as_lower(label: Cow<'_, str>, fault: Option<Fault>) -> Cow<'_,
 
 /// VAL-2: decodes `%XX` escapes of a path label; bytes that are not UTF-8 after decoding
 /// cannot satisfy the member's pattern.
-fn decode_label<'a>(
+pub(super) fn decode_label<'a>(
     raw: &'a str,
     member: &'static str,
     pattern: &'static str,
@@ -443,17 +443,17 @@ fn decode_label<'a>(
 
 /// Query parameters of the two list operations; others are ignored.
 #[derive(Debug, Default)]
-struct Query {
-    last_sync_count: Option<i64>,
-    max_results: Option<i32>,
-    next_token: Option<String>,
-    sync_session_token: Option<String>,
+pub(super) struct Query {
+    pub(super) last_sync_count: Option<i64>,
+    pub(super) max_results: Option<i32>,
+    pub(super) next_token: Option<String>,
+    pub(super) sync_session_token: Option<String>,
 }
 
 /// Reads the query string. Only `%XX` is decoded (`+` is a plus sign in AWS query encoding);
 /// the first occurrence of a parameter wins. With `ignore_bad` (the bad-query-ignored variant)
 /// a value with malformed `%` escapes, or a number that cannot be read, counts as absent.
-fn read_query(raw: &str, ignore_bad: bool) -> Result<Query, Rejection> {
+pub(super) fn read_query(raw: &str, ignore_bad: bool) -> Result<Query, Rejection> {
     let mut query = Query::default();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -533,7 +533,7 @@ struct RawPatch {
     device_last_modified_date: Option<f64>,
 }
 
-fn serialization_error(err: &serde_json::Error) -> Rejection {
+pub(super) fn serialization_error(err: &serde_json::Error) -> Rejection {
     const SHOWN: usize = 300;
     let text = err.to_string();
     let mut shown: String = text.chars().take(SHOWN).collect();

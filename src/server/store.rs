@@ -62,6 +62,41 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (dataset_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_by_sync_count ON records (dataset_id, sync_count, key);
+CREATE TABLE IF NOT EXISTS pool_sessions (
+    pool  TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pool_config (
+    pool            TEXT PRIMARY KEY,
+    push_sync       TEXT,
+    cognito_streams TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pool_events (
+    pool  TEXT NOT NULL,
+    event TEXT NOT NULL,
+    arn   TEXT NOT NULL,
+    PRIMARY KEY (pool, event)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY,
+    pool      TEXT NOT NULL,
+    identity  TEXT NOT NULL,
+    platform  TEXT NOT NULL,
+    token     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS devices_by_token ON devices (pool, identity, platform, token);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    pool      TEXT NOT NULL,
+    identity  TEXT NOT NULL,
+    dataset   TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    PRIMARY KEY (pool, identity, dataset, device_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bulk_publish (
+    pool        TEXT PRIMARY KEY,
+    start_ms    INTEGER NOT NULL,
+    complete_ms INTEGER
+) WITHOUT ROWID;
 ";
 
 const SECRET_NAME: &str = "token_secret";
@@ -204,7 +239,7 @@ impl Store {
         self
     }
 
-    fn variant_is(&self, variant: Variant) -> bool {
+    pub(super) fn variant_is(&self, variant: Variant) -> bool {
         self.variant == Some(variant)
     }
 
@@ -214,11 +249,11 @@ impl Store {
         self
     }
 
-    fn fault_is(&self, fault: Fault) -> bool {
+    pub(super) fn fault_is(&self, fault: Fault) -> bool {
         self.fault == Some(fault)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic cannot leave a half-done write behind: an open transaction rolls back on drop.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -254,6 +289,17 @@ impl Store {
         }
         let conn = self.lock();
         self.update_records_locked(&conn, dataset, "", patches, 0, Section::ConflictsOnly)
+            .map(|_| ())
+    }
+
+    /// Steps 6–7 alone (conflicts, then limits), changing nothing: an UpdateRecords' checks
+    /// before its SyncTrigger call.
+    pub fn check_update(&self, dataset: &DatasetRef, patches: &[Patch]) -> Result<(), Rejection> {
+        if patches.is_empty() {
+            return Ok(());
+        }
+        let conn = self.lock();
+        self.update_records_locked(&conn, dataset, "", patches, 0, Section::CheckOnly)
             .map(|_| ())
     }
 
@@ -802,13 +848,16 @@ impl Store {
         }
         // The highest count, so that a counter that restarted after an earlier delete
         // (AMB-RECREATE-COUNT) still recognises counts from before it.
+        // The pool-usage-ignores-deletes fault keeps the storage figure of the deleted dataset,
+        // which only the pool usage reads (it sums every row, live or not, under that fault).
         tx.prepare_cached(
             "UPDATE datasets SET live = 0,
                  deleted_count = max(coalesce(deleted_count, 0), sync_count),
-                 num_records = 0, data_storage = 0
+                 num_records = 0,
+                 data_storage = CASE WHEN ?2 THEN data_storage ELSE 0 END
              WHERE id = ?1",
         )?
-        .execute(params![id])?;
+        .execute(params![id, self.fault_is(Fault::PoolUsageIgnoresDeletes)])?;
         if self.fault_is(Fault::CounterRestartsAfterDelete) {
             tx.prepare_cached("UPDATE datasets SET sync_count = 0 WHERE id = ?1")?
                 .execute(params![id])?;
@@ -839,6 +888,10 @@ impl Store {
         tx.prepare_cached("DELETE FROM datasets WHERE pool = ?1 AND identity = ?2")?
             .execute(params![pool, identity])?;
         tx.prepare_cached("DELETE FROM identities WHERE pool = ?1 AND identity = ?2")?
+            .execute(params![pool, identity])?;
+        tx.prepare_cached("DELETE FROM subscriptions WHERE pool = ?1 AND identity = ?2")?
+            .execute(params![pool, identity])?;
+        tx.prepare_cached("DELETE FROM devices WHERE pool = ?1 AND identity = ?2")?
             .execute(params![pool, identity])?;
         tx.commit()
     }
@@ -876,13 +929,13 @@ impl Store {
 /// A `BEGIN IMMEDIATE` transaction that rolls back unless committed. Unlike rusqlite's
 /// `Transaction` its BEGIN and COMMIT are cached statements: parsing them anew on every write
 /// was a visible share of the write path.
-struct ImmediateTx<'c> {
+pub(super) struct ImmediateTx<'c> {
     conn: &'c Connection,
     open: bool,
 }
 
 impl<'c> ImmediateTx<'c> {
-    fn begin(conn: &'c Connection) -> rusqlite::Result<ImmediateTx<'c>> {
+    pub(super) fn begin(conn: &'c Connection) -> rusqlite::Result<ImmediateTx<'c>> {
         if !conn.is_autocommit() {
             // A transaction left open by a failed ROLLBACK must not block every later write.
             conn.prepare_cached("ROLLBACK")?.execute([])?;
@@ -891,7 +944,7 @@ impl<'c> ImmediateTx<'c> {
         Ok(ImmediateTx { conn, open: true })
     }
 
-    fn commit(mut self) -> rusqlite::Result<()> {
+    pub(super) fn commit(mut self) -> rusqlite::Result<()> {
         self.conn.prepare_cached("COMMIT")?.execute([])?;
         self.open = false;
         Ok(())

@@ -20,6 +20,7 @@ const VERSION: u8 = 1;
 const KIND_SESSION: u8 = b'S';
 const KIND_RECORDS_PAGE: u8 = b'R';
 const KIND_DATASETS_PAGE: u8 = b'D';
+const KIND_POOLS_PAGE: u8 = b'P';
 /// Secret length in bytes.
 pub const SECRET_LEN: usize = 32;
 /// How far in the future an issue time may lie (clock steps between servers sharing a DB).
@@ -158,6 +159,17 @@ impl TokenKeys {
     /// A ListDatasets NextToken bound to (pool, identity), carrying the last name returned.
     pub fn issue_datasets_page(&self, binding: [&str; 2], last_name: &str) -> String {
         self.seal(KIND_DATASETS_PAGE, last_name.as_bytes(), &binding)
+    }
+
+    /// A ListIdentityPoolUsage NextToken, carrying the last pool listed.
+    pub fn issue_pools_page(&self, last_pool: &str) -> String {
+        self.seal(KIND_POOLS_PAGE, last_pool.as_bytes(), &[])
+    }
+
+    /// The last pool in a genuine ListIdentityPoolUsage NextToken.
+    pub fn check_pools_page(&self, token: &str) -> Option<String> {
+        let payload = self.open(token, KIND_POOLS_PAGE, &[])?;
+        String::from_utf8(payload).ok()
     }
 
     /// The last dataset name in a genuine ListDatasets NextToken for this identity.

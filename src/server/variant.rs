@@ -45,11 +45,23 @@ pub enum Variant {
     ConnectionClose,
     Delay40ms,
     IntegerDates,
+    OtherOperations404,
+    PoolEmpty404,
+    UsageLag,
+    ConfigMergeClears,
+    ConfigEmptyClears,
+    EventTypeStored,
+    NewDeviceIdEachTime,
+    PushConfigNotRequired,
+    DeviceUnknown400,
+    UnsubscribeNotSubscribed404,
+    BulkNoStreamInvalidConfiguration,
+    BulkPublishInstant,
 }
 
 impl Variant {
     /// Every variant, in a stable order (the order `--variant list` prints).
-    pub const ALL: [Variant; 31] = [
+    pub const ALL: [Variant; 43] = [
         Variant::DupKeyValidation,
         Variant::DupKeyAppliedInOrder,
         Variant::EmptyPatchesRejected,
@@ -81,6 +93,18 @@ impl Variant {
         Variant::ConnectionClose,
         Variant::Delay40ms,
         Variant::IntegerDates,
+        Variant::OtherOperations404,
+        Variant::PoolEmpty404,
+        Variant::UsageLag,
+        Variant::ConfigMergeClears,
+        Variant::ConfigEmptyClears,
+        Variant::EventTypeStored,
+        Variant::NewDeviceIdEachTime,
+        Variant::PushConfigNotRequired,
+        Variant::DeviceUnknown400,
+        Variant::UnsubscribeNotSubscribed404,
+        Variant::BulkNoStreamInvalidConfiguration,
+        Variant::BulkPublishInstant,
     ];
 
     /// The permanent kebab-case name, as given to `cogsync serve --variant`.
@@ -117,6 +141,18 @@ impl Variant {
             Variant::ConnectionClose => "connection-close",
             Variant::Delay40ms => "delay-40ms",
             Variant::IntegerDates => "integer-dates",
+            Variant::OtherOperations404 => "other-operations-404",
+            Variant::PoolEmpty404 => "pool-empty-404",
+            Variant::UsageLag => "usage-lag",
+            Variant::ConfigMergeClears => "config-merge-clears",
+            Variant::ConfigEmptyClears => "config-empty-clears",
+            Variant::EventTypeStored => "event-type-stored",
+            Variant::NewDeviceIdEachTime => "new-device-id-each-time",
+            Variant::PushConfigNotRequired => "push-config-not-required",
+            Variant::DeviceUnknown400 => "device-unknown-400",
+            Variant::UnsubscribeNotSubscribed404 => "unsubscribe-not-subscribed-404",
+            Variant::BulkNoStreamInvalidConfiguration => "bulk-no-stream-invalid-configuration",
+            Variant::BulkPublishInstant => "bulk-publish-instant",
         }
     }
 
@@ -248,6 +284,57 @@ impl Variant {
                 "CreationDate and LastModifiedDate are sent as whole epoch seconds (JSON \
                  integers), not with milliseconds (ERR-4)"
             }
+            Variant::OtherOperations404 => {
+                "the service's 11 operations outside the dataset API are answered as unknown \
+                 routes, 404 UnknownOperationException (AMB-OTHER-OPERATIONS)"
+            }
+            Variant::PoolEmpty404 => {
+                "DescribeIdentityPoolUsage, GetIdentityPoolConfiguration, GetCognitoEvents and \
+                 GetBulkPublishDetails of a pool with nothing stored answer 404 \
+                 ResourceNotFoundException (AMB-POOL-EMPTY)"
+            }
+            Variant::UsageLag => {
+                "pool usage is recomputed at most every 5 seconds, so DescribeIdentityPoolUsage \
+                 and ListIdentityPoolUsage may answer figures up to 5 s old (AMB-USAGE-LAG)"
+            }
+            Variant::ConfigMergeClears => {
+                "SetIdentityPoolConfiguration clears a section the request leaves out instead of \
+                 keeping it (AMB-CONFIG-MERGE)"
+            }
+            Variant::ConfigEmptyClears => {
+                "SetIdentityPoolConfiguration clears a section sent as {} instead of storing it \
+                 empty (AMB-CONFIG-EMPTY)"
+            }
+            Variant::EventTypeStored => {
+                "SetCognitoEvents stores an event type other than SyncTrigger instead of refusing \
+                 it (AMB-EVENT-TYPE)"
+            }
+            Variant::NewDeviceIdEachTime => {
+                "RegisterDevice answers a new DeviceId each time, also for an identity, platform \
+                 and token registered before; every id returned stays valid (AMB-DEVICE-ID)"
+            }
+            Variant::PushConfigNotRequired => {
+                "RegisterDevice succeeds without a PushSync ApplicationArns entry for the \
+                 platform (AMB-PUSH-CONFIG)"
+            }
+            Variant::DeviceUnknown400 => {
+                "SubscribeToDataset and UnsubscribeFromDataset with a DeviceId not registered for \
+                 the identity answer 400 InvalidParameterException instead of 404 \
+                 (AMB-DEVICE-UNKNOWN)"
+            }
+            Variant::UnsubscribeNotSubscribed404 => {
+                "UnsubscribeFromDataset of a registered device that is not subscribed answers 404 \
+                 ResourceNotFoundException (AMB-SUBSCRIBE-IDEMPOTENT)"
+            }
+            Variant::BulkNoStreamInvalidConfiguration => {
+                "BulkPublish without a Cognito stream configured answers 400 \
+                 InvalidConfigurationException instead of InvalidParameterException \
+                 (AMB-BULK-NO-STREAM)"
+            }
+            Variant::BulkPublishInstant => {
+                "a bulk publish succeeds at once: GetBulkPublishDetails answers SUCCEEDED right \
+                 after BulkPublish, and a second BulkPublish gets AlreadyStreamed (AMB-BULK-TIME)"
+            }
         }
     }
 
@@ -286,6 +373,18 @@ impl Variant {
             Variant::ConnectionClose => &["ERR-3"],
             Variant::Delay40ms => &[],
             Variant::IntegerDates => &["ERR-4", "DS-1"],
+            Variant::OtherOperations404 => &["AMB-OTHER-OPERATIONS", "ERR-1"],
+            Variant::PoolEmpty404 => &["AMB-POOL-EMPTY", "POOL-1", "CFG-2", "EVT-1", "BULK-2"],
+            Variant::UsageLag => &["AMB-USAGE-LAG", "POOL-1", "POOL-2"],
+            Variant::ConfigMergeClears => &["AMB-CONFIG-MERGE", "CFG-1", "CFG-2"],
+            Variant::ConfigEmptyClears => &["AMB-CONFIG-EMPTY", "CFG-1", "CFG-2"],
+            Variant::EventTypeStored => &["AMB-EVENT-TYPE", "EVT-1"],
+            Variant::NewDeviceIdEachTime => &["AMB-DEVICE-ID", "DEV-1", "DEV-2"],
+            Variant::PushConfigNotRequired => &["AMB-PUSH-CONFIG", "DEV-1"],
+            Variant::DeviceUnknown400 => &["AMB-DEVICE-UNKNOWN", "DEV-2"],
+            Variant::UnsubscribeNotSubscribed404 => &["AMB-SUBSCRIBE-IDEMPOTENT", "DEV-2"],
+            Variant::BulkNoStreamInvalidConfiguration => &["AMB-BULK-NO-STREAM", "BULK-1"],
+            Variant::BulkPublishInstant => &["AMB-BULK-TIME", "BULK-1", "BULK-2"],
         }
     }
 }

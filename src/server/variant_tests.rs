@@ -616,12 +616,42 @@ async fn other_operations_403() {
     })
     .await;
     let unknown = error(404, "UnknownOperationException");
+    // The reference server implements the eleven: the device was never registered.
     assert_eq!(
         reference,
-        (unknown.clone(), true, unknown.clone(), unknown.clone())
+        (
+            SUCCESS,
+            false,
+            error(404, "ResourceNotFoundException"),
+            unknown.clone()
+        )
     );
     let refused = error(403, "NotAuthorizedException");
     assert_eq!(variant, (refused.clone(), true, refused, unknown));
+}
+
+#[tokio::test]
+async fn other_operations_404() {
+    let (reference, variant) = both(Variant::OtherOperations404, async |ep| {
+        let mut outcomes = Vec::new();
+        for (method, path) in [
+            ("GET", "/identitypools".to_owned()),
+            ("GET", "/identitypools/us-east-1%3A0a/events".to_owned()),
+            (
+                "POST",
+                "/identitypools/us-east-1%3A0a/getBulkPublishDetails".to_owned(),
+            ),
+        ] {
+            let answer = ep.call(method, &path, None).await;
+            assert!(answer.status == 200 || answer.body["message"].is_string());
+            outcomes.push(outcome(&answer));
+        }
+        ok(&ep.put("ds", "a", "1", 0).await);
+        outcomes
+    })
+    .await;
+    assert_eq!(reference, vec![SUCCESS; 3]);
+    assert_eq!(variant, vec![error(404, "UnknownOperationException"); 3]);
 }
 
 #[tokio::test]
@@ -689,13 +719,13 @@ async fn unknown_route_403() {
     })
     .await;
     let unknown = error(404, "UnknownOperationException");
-    assert_eq!(reference, (unknown.clone(), true, unknown.clone()));
+    assert_eq!(reference, (unknown, true, SUCCESS));
     assert_eq!(
         variant,
         (
             error(403, "MissingAuthenticationTokenException"),
             true,
-            unknown
+            SUCCESS
         )
     );
 }
@@ -1012,4 +1042,228 @@ async fn integer_dates() {
     let whole = json!(1_700_000_000);
     assert_eq!(variant, (whole.clone(), device, whole.clone(), whole));
     assert!(variant.0.is_i64());
+}
+
+// The eleven pool-level and push-sync operations (spec §11).
+
+mod pool {
+    use std::sync::atomic::Ordering;
+
+    use serde_json::{Value, json};
+
+    use super::super::in_process::{Endpoint, POOL, dataset_path, ok};
+    use super::super::{Clock, ServerConfig, Variant};
+    use super::{SUCCESS, both, error, outcome};
+
+    #[tokio::test]
+    async fn pool_empty_404() {
+        let (reference, variant) = both(Variant::PoolEmpty404, async |ep: &Endpoint| {
+            let mut outcomes = Vec::new();
+            for (method, tail) in [
+                ("GET", ""),
+                ("GET", "/configuration"),
+                ("GET", "/events"),
+                ("POST", "/getBulkPublishDetails"),
+            ] {
+                outcomes.push(outcome(
+                    &ep.call(method, &format!("{POOL}{tail}"), None).await,
+                ));
+            }
+            ok(&ep
+                .set_events(json!({"SyncTrigger": "arn:aws:lambda:us-east-1:1:function:f"}))
+                .await);
+            outcomes.push(outcome(&ep.pool_usage().await));
+            outcomes
+        })
+        .await;
+        assert_eq!(reference, vec![SUCCESS; 5]);
+        let mut expected = vec![error(404, "ResourceNotFoundException"); 4];
+        expected.push(SUCCESS);
+        assert_eq!(variant, expected);
+    }
+
+    #[tokio::test]
+    async fn usage_lag() {
+        let run = async |variant: Option<Variant>| {
+            let (clock, now) = Clock::manual(1_700_000_000_000);
+            let ep = super::super::in_process::endpoint(&ServerConfig {
+                clock,
+                variant,
+                ..ServerConfig::default()
+            });
+            let storage =
+                async || ep.pool_usage().await.body["IdentityPoolUsage"]["DataStorage"].clone();
+            let before = storage().await;
+            ok(&ep.put("ds", "k", "v", 0).await);
+            let at_once = storage().await;
+            now.fetch_add(5_000, Ordering::Relaxed);
+            (before, at_once, storage().await)
+        };
+        assert_eq!(run(None).await, (json!(0), json!(2), json!(2)));
+        assert_eq!(
+            run(Some(Variant::UsageLag)).await,
+            (json!(0), json!(0), json!(2))
+        );
+    }
+
+    #[tokio::test]
+    async fn config_merge_clears() {
+        let (reference, variant) = both(Variant::ConfigMergeClears, async |ep: &Endpoint| {
+            ep.push_config(&["GCM"]).await;
+            ep.stream_config("ENABLED").await;
+            ep.get_config().await.body.get("PushSync").is_some()
+        })
+        .await;
+        assert_eq!((reference, variant), (true, false));
+    }
+
+    #[tokio::test]
+    async fn config_empty_clears() {
+        let (reference, variant) = both(Variant::ConfigEmptyClears, async |ep: &Endpoint| {
+            ep.push_config(&["GCM"]).await;
+            ok(&ep.set_config(json!({"PushSync": {}})).await);
+            ep.get_config().await.body.get("PushSync").cloned()
+        })
+        .await;
+        assert_eq!((reference, variant), (Some(json!({})), None));
+    }
+
+    #[tokio::test]
+    async fn event_type_stored() {
+        let (reference, variant) = both(Variant::EventTypeStored, async |ep: &Endpoint| {
+            let set = ep.set_events(json!({"OtherEvent": "arn:x"})).await;
+            (outcome(&set), ep.get_events().await.body)
+        })
+        .await;
+        assert_eq!(
+            reference,
+            (
+                error(400, "InvalidParameterException"),
+                json!({"Events": {}})
+            )
+        );
+        assert_eq!(
+            variant,
+            (SUCCESS, json!({"Events": {"OtherEvent": "arn:x"}}))
+        );
+    }
+
+    #[tokio::test]
+    async fn new_device_id_each_time() {
+        let (reference, variant) = both(Variant::NewDeviceIdEachTime, async |ep: &Endpoint| {
+            let first = ep.device("APNS", "t").await;
+            let second = ep.device("APNS", "t").await;
+            for id in [&first, &second] {
+                ok(&ep.subscription("POST", "ds", id).await);
+            }
+            first == second
+        })
+        .await;
+        assert_eq!((reference, variant), (true, false));
+    }
+
+    #[tokio::test]
+    async fn push_config_not_required() {
+        let (reference, variant) = both(Variant::PushConfigNotRequired, async |ep: &Endpoint| {
+            let register = format!("{POOL}/identity/us-east-1%3A0b");
+            outcome(&ep.register(&register, "GCM", "t").await)
+        })
+        .await;
+        assert_eq!(reference, error(400, "InvalidConfigurationException"));
+        assert_eq!(variant, SUCCESS);
+    }
+
+    #[tokio::test]
+    async fn device_unknown_400() {
+        let (reference, variant) = both(Variant::DeviceUnknown400, async |ep: &Endpoint| {
+            let path = format!("{}/subscriptions/nobody", dataset_path("ds"));
+            (
+                outcome(&ep.call("POST", &path, None).await),
+                outcome(&ep.call("DELETE", &path, None).await),
+            )
+        })
+        .await;
+        let not_found = error(404, "ResourceNotFoundException");
+        assert_eq!(reference, (not_found.clone(), not_found));
+        let invalid = error(400, "InvalidParameterException");
+        assert_eq!(variant, (invalid.clone(), invalid));
+    }
+
+    #[tokio::test]
+    async fn unsubscribe_not_subscribed_404() {
+        let (reference, variant) = both(
+            Variant::UnsubscribeNotSubscribed404,
+            async |ep: &Endpoint| {
+                let id = ep.device("GCM", "t").await;
+                let first = ep.subscription("DELETE", "ds", &id).await;
+                ok(&ep.subscription("POST", "ds", &id).await);
+                ok(&ep.subscription("POST", "ds", &id).await);
+                let second = ep.subscription("DELETE", "ds", &id).await;
+                (outcome(&first), outcome(&second))
+            },
+        )
+        .await;
+        assert_eq!(reference, (SUCCESS, SUCCESS));
+        assert_eq!(variant, (error(404, "ResourceNotFoundException"), SUCCESS));
+    }
+
+    #[tokio::test]
+    async fn bulk_no_stream_invalid_configuration() {
+        let (reference, variant) = both(
+            Variant::BulkNoStreamInvalidConfiguration,
+            async |ep: &Endpoint| {
+                let refused = outcome(&ep.bulk_publish().await);
+                ep.stream_config("ENABLED").await;
+                (refused, outcome(&ep.bulk_publish().await))
+            },
+        )
+        .await;
+        assert_eq!(
+            reference,
+            (error(400, "InvalidParameterException"), SUCCESS)
+        );
+        assert_eq!(
+            variant,
+            (error(400, "InvalidConfigurationException"), SUCCESS)
+        );
+    }
+
+    #[tokio::test]
+    async fn bulk_publish_instant() {
+        let run = async |variant: Option<Variant>| {
+            let (clock, _now) = Clock::manual(1_700_000_000_000);
+            let ep = super::super::in_process::endpoint(&ServerConfig {
+                clock,
+                variant,
+                ..ServerConfig::default()
+            });
+            ep.stream_config("ENABLED").await;
+            ok(&ep.bulk_publish().await);
+            let details = ep.bulk_details().await.body;
+            (
+                details["BulkPublishStatus"].clone(),
+                details
+                    .get("BulkPublishCompleteTime")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                outcome(&ep.bulk_publish().await),
+            )
+        };
+        assert_eq!(
+            run(None).await,
+            (
+                json!("IN_PROGRESS"),
+                Value::Null,
+                error(400, "DuplicateRequestException")
+            )
+        );
+        assert_eq!(
+            run(Some(Variant::BulkPublishInstant)).await,
+            (
+                json!("SUCCEEDED"),
+                json!(1_700_000_000.0),
+                error(400, "AlreadyStreamedException")
+            )
+        );
+    }
 }
