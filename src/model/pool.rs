@@ -33,8 +33,6 @@ pub(crate) struct PoolState {
     configuration: Option<PoolConfigurationBody>,
     /// EVT-1: the stored events.
     events: BTreeMap<String, String>,
-    /// Whether a SetCognitoEvents ever succeeded (AMB-POOL-EMPTY).
-    events_set: bool,
     /// DEV-1: (identity, platform, token) → every DeviceId the endpoint returned for it.
     registrations: BTreeMap<(String, String, String), BTreeSet<String>>,
     /// DEV-2: identity → DeviceIds registered for it.
@@ -232,7 +230,6 @@ impl Model {
             (PoolEffect::Configure(stored), _) => state.configuration = Some(stored.clone()),
             (PoolEffect::Events(events), _) => {
                 state.events = events.clone();
-                state.events_set = true;
             }
             (
                 PoolEffect::Register {
@@ -325,17 +322,6 @@ impl Model {
             .cloned()
             .unwrap_or_default()
     }
-
-    /// Whether the model knows anything stored for the pool (AMB-POOL-EMPTY).
-    fn pool_holds_anything(&self, pool: &str) -> bool {
-        self.pool_usage(pool).holds_data
-            || self.pools.get(pool).is_some_and(|p| {
-                p.configuration.is_some()
-                    || p.events_set
-                    || !p.registrations.is_empty()
-                    || p.bulk != BulkState::NotStarted
-            })
-    }
 }
 
 const BAD_INPUT: [ErrorKind; 2] = [ErrorKind::Validation, ErrorKind::InvalidParameter];
@@ -346,8 +332,7 @@ fn expect(model: &Model, call: &PoolRequest) -> Vec<PoolOutcome> {
         .and_then(|pool| model.pools.get(pool))
         .cloned()
         .unwrap_or_default();
-    let empty = pool_of(call).is_some_and(|pool| !model.pool_holds_anything(pool));
-    let outcomes = expect_valid(model, call, &state, empty);
+    let outcomes = expect_valid(model, call, &state);
     if violations.is_empty() {
         return outcomes;
     }
@@ -506,23 +491,19 @@ fn success(expected: PoolExpected, effect: PoolEffect) -> PoolOutcome {
 }
 
 /// The outcomes of a call whose members are valid.
-fn expect_valid(
-    model: &Model,
-    call: &PoolRequest,
-    state: &PoolState,
-    empty: bool,
-) -> Vec<PoolOutcome> {
-    let empty_404 = || {
+fn expect_valid(model: &Model, call: &PoolRequest, state: &PoolState) -> Vec<PoolOutcome> {
+    // AMB-POOL-EMPTY, read per operation (precision first): a pool that has nothing stored of
+    // what the operation reads may answer 404.
+    let empty_404 = |empty: bool| {
         empty
             .then(|| PoolOutcome::error(&[ErrorKind::ResourceNotFound], vec![Ambiguity::PoolEmpty]))
     };
     match call {
         PoolRequest::DescribeIdentityPoolUsage { identity_pool_id } => {
-            let mut outcomes = vec![success(
-                PoolExpected::Usage(model.pool_usage(identity_pool_id)),
-                PoolEffect::Usage,
-            )];
-            outcomes.extend(empty_404());
+            let usage = model.pool_usage(identity_pool_id);
+            let empty = !usage.holds_data;
+            let mut outcomes = vec![success(PoolExpected::Usage(usage), PoolEffect::Usage)];
+            outcomes.extend(empty_404(empty));
             outcomes
         }
         PoolRequest::ListIdentityPoolUsage { max_results, .. } => {
@@ -563,12 +544,11 @@ fn expect_valid(
                 },
                 PoolEffect::Unchanged,
             )];
-            if state.configuration.is_none() {
-                outcomes.push(PoolOutcome::error(
-                    &[ErrorKind::ResourceNotFound],
-                    vec![Ambiguity::PoolEmpty],
-                ));
-            }
+            let sections = state
+                .configuration
+                .as_ref()
+                .is_some_and(|c| c.push_sync.is_some() || c.cognito_streams.is_some());
+            outcomes.extend(empty_404(!sections));
             outcomes
         }
         PoolRequest::SetCognitoEvents { body, .. } => {
@@ -601,9 +581,7 @@ fn expect_valid(
                 PoolExpected::Events(state.events.clone()),
                 PoolEffect::Unchanged,
             )];
-            if !state.events_set {
-                outcomes.extend(empty_404());
-            }
+            outcomes.extend(empty_404(state.events.is_empty()));
             outcomes
         }
         PoolRequest::RegisterDevice { identity, body } => {
@@ -630,7 +608,7 @@ fn expect_valid(
                 },
                 PoolEffect::BulkFromDetails,
             )];
-            outcomes.extend(empty_404());
+            outcomes.extend(empty_404(state.bulk == BulkState::NotStarted));
             outcomes
         }
     }

@@ -53,12 +53,13 @@ impl Namer {
         format!("us-east-1:{:08x}-c065-4000-8000-000000000000", self.run)
     }
 
-    /// The lane's own identity pool, for the eleven pool-level operations (spec §11): a pool
-    /// holds configuration, events, devices and a bulk publish, so each case gets one no other
-    /// case touches. `us-east-1:<run>-c065-4000-9000-<lane>`.
-    pub fn own_pool(&self) -> String {
+    /// The lane's own identity pools, for the eleven pool-level operations (spec §11): a pool
+    /// holds configuration, events, devices and a bulk publish, so each case gets pools no
+    /// other case touches. `us-east-1:<run>-c065-4000-9000-<lane><n>`: a lane's pools sort
+    /// next to each other.
+    pub fn own_pool(&self, n: u16) -> String {
         format!(
-            "us-east-1:{:08x}-c065-4000-9000-{:012x}",
+            "us-east-1:{:08x}-c065-4000-9000-{:08x}{n:04x}",
             self.run, self.lane
         )
     }
@@ -132,7 +133,12 @@ impl<T: Transport> Session<T> {
     /// This session's own identity pool (see [`Namer::own_pool`]): the one pool its calls of
     /// the eleven pool-level operations configure.
     pub fn pool(&self) -> String {
-        self.namer.own_pool()
+        self.namer.own_pool(0)
+    }
+
+    /// Another pool of this session's own (`n` > 0), next to [`Session::pool`] in name order.
+    pub fn pool_n(&self, n: u16) -> String {
+        self.namer.own_pool(n)
     }
 
     /// A fresh identity of this run in `pool`.
