@@ -64,6 +64,18 @@ impl Namer {
         )
     }
 
+    /// A pool no other lane and no earlier call names: `us-east-1:<run>-c065-4000-a<lane>-<n>`,
+    /// for a run that needs a private pool per session (the network fuzzer).
+    pub fn fresh_pool(&mut self) -> String {
+        self.next += 1;
+        format!(
+            "us-east-1:{:08x}-c065-4000-a{:03x}-{:012x}",
+            self.run,
+            self.lane & 0xfff,
+            self.next
+        )
+    }
+
     /// A fresh identity in the run's pool, unique within the run.
     pub fn identity(&mut self) -> IdentityPath {
         self.next += 1;
@@ -122,6 +134,11 @@ impl<T: Transport> Session<T> {
             content_type: None,
             operations: Arc::new(OperationBook::default()),
         }
+    }
+
+    /// What the run learned about the eleven pool-level operations (spec §11).
+    pub fn operations(&self) -> &Arc<OperationBook> {
+        &self.operations
     }
 
     /// Shares what the run learned about the eleven pool-level operations (spec §11).
@@ -599,7 +616,12 @@ impl<T: Transport> Session<T> {
             let observed = match first.take() {
                 Some((result, exchange)) => {
                     exchanges.push(exchange);
-                    result.and_then(|response| pool_observed(&request, &response))
+                    match result.and_then(|response| pool_observed(&request, &response)) {
+                        Ok(PoolObserved::UsagePages(pages)) => {
+                            self.walk_pool_usage(&request, pages, &mut exchanges).await
+                        }
+                        other => other,
+                    }
                 }
                 None => self.send_pool(&request, &mut exchanges).await,
             };
@@ -666,38 +688,48 @@ impl<T: Transport> Session<T> {
         request: &PoolRequest,
         exchanges: &mut Vec<Exchange>,
     ) -> Result<PoolObserved, Trouble> {
+        let (result, exchange) = self.endpoint.send(&pool_to_raw(request)).await;
+        exchanges.push(exchange);
+        match pool_observed(request, &result?)? {
+            PoolObserved::UsagePages(pages) => {
+                self.walk_pool_usage(request, pages, exchanges).await
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Follows `NextToken` from the pages read so far to the end of a ListIdentityPoolUsage.
+    async fn walk_pool_usage(
+        &self,
+        request: &PoolRequest,
+        mut pages: Vec<ListIdentityPoolUsageResponse>,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<PoolObserved, Trouble> {
         let PoolRequest::ListIdentityPoolUsage { max_results, .. } = request else {
-            let (result, exchange) = self.endpoint.send(&pool_to_raw(request)).await;
-            exchanges.push(exchange);
-            return pool_observed(request, &result?);
+            return Ok(PoolObserved::UsagePages(pages));
         };
-        let mut pages = Vec::new();
-        let mut page_request = request.clone();
         loop {
-            let (result, exchange) = self.endpoint.send(&pool_to_raw(&page_request)).await;
-            exchanges.push(exchange);
-            let observed = pool_observed(&page_request, &result?)?;
-            let PoolObserved::UsagePages(mut page) = observed else {
-                return Ok(observed);
-            };
-            let next = page
-                .first()
+            let next = pages
+                .last()
                 .and_then(|p| p.next_token.clone())
                 .filter(|t| !t.is_empty());
-            pages.append(&mut page);
-            match next {
-                Some(_) if pages.len() >= PAGES_PER_WALK_MAX => {
-                    return Err(Trouble::BadShape(format!(
-                        "NextToken still present after {PAGES_PER_WALK_MAX} pages"
-                    )));
-                }
-                Some(token) => {
-                    page_request = PoolRequest::ListIdentityPoolUsage {
-                        max_results: *max_results,
-                        next_token: Some(token),
-                    };
-                }
-                None => return Ok(PoolObserved::UsagePages(pages)),
+            let Some(token) = next else {
+                return Ok(PoolObserved::UsagePages(pages));
+            };
+            if pages.len() >= PAGES_PER_WALK_MAX {
+                return Err(Trouble::BadShape(format!(
+                    "NextToken still present after {PAGES_PER_WALK_MAX} pages"
+                )));
+            }
+            let page_request = PoolRequest::ListIdentityPoolUsage {
+                max_results: *max_results,
+                next_token: Some(token),
+            };
+            let (result, exchange) = self.endpoint.send(&pool_to_raw(&page_request)).await;
+            exchanges.push(exchange);
+            match pool_observed(&page_request, &result?)? {
+                PoolObserved::UsagePages(mut page) => pages.append(&mut page),
+                other => return Ok(other),
             }
         }
     }
