@@ -1204,3 +1204,668 @@ impl fmt::Display for PoolObserved {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Call, Observed, TokenClaim};
+    use crate::spec::{Record, UpdateRecordsResponse};
+    use crate::spec::{RegisterDeviceBody, UpdateRecordsBody, UpdateRecordsRequest};
+
+    const POOL: &str = "us-east-1:00000000-c065-4000-9000-000000010000";
+    const IDENTITY: &str = "us-east-1:00000000-0001-4000-8000-000000000001";
+
+    fn identity() -> IdentityPath {
+        IdentityPath {
+            identity_pool_id: POOL.to_owned(),
+            identity_id: IDENTITY.to_owned(),
+        }
+    }
+
+    fn path(name: &str) -> DatasetPath {
+        DatasetPath {
+            identity_pool_id: POOL.to_owned(),
+            identity_id: IDENTITY.to_owned(),
+            dataset_name: name.to_owned(),
+        }
+    }
+
+    fn error(kind: ErrorKind) -> PoolObserved {
+        PoolObserved::Error {
+            status: kind.status(),
+            kind: Some(kind),
+            message: Some("m".to_owned()),
+        }
+    }
+
+    fn full() -> PoolConfigurationBody {
+        PoolConfigurationBody {
+            push_sync: Some(PushSync {
+                application_arns: Some(vec![
+                    "arn:aws:sns:us-east-1:000000000000:app/GCM/cogsync".to_owned(),
+                ]),
+                role_arn: Some("arn:aws:iam::000000000000:role/cogsync".to_owned()),
+            }),
+            cognito_streams: Some(CognitoStreams {
+                stream_name: Some("s".to_owned()),
+                role_arn: None,
+                streaming_status: Some("ENABLED".to_owned()),
+            }),
+        }
+    }
+
+    fn set(body: PoolConfigurationBody) -> PoolRequest {
+        PoolRequest::SetIdentityPoolConfiguration {
+            identity_pool_id: POOL.to_owned(),
+            body,
+        }
+    }
+
+    fn stored(body: &PoolConfigurationBody) -> PoolObserved {
+        PoolObserved::Configuration(PoolConfigurationResponse {
+            identity_pool_id: Some(POOL.to_owned()),
+            push_sync: body.push_sync.clone(),
+            cognito_streams: body.cognito_streams.clone(),
+        })
+    }
+
+    fn get() -> PoolRequest {
+        PoolRequest::GetIdentityPoolConfiguration {
+            identity_pool_id: POOL.to_owned(),
+        }
+    }
+
+    fn configured() -> Model {
+        let mut model = Model::new();
+        assert_eq!(
+            model.observe_pool(&set(full()), &stored(&full())),
+            Judgement::Reference
+        );
+        model
+    }
+
+    fn register(platform: &str) -> PoolRequest {
+        PoolRequest::RegisterDevice {
+            identity: identity(),
+            body: RegisterDeviceBody {
+                platform: Some(platform.to_owned()),
+                token: Some("t".to_owned()),
+            },
+        }
+    }
+
+    /// A model whose identity wrote `value` under key `k` of dataset `d`.
+    fn with_data(value: &str) -> Model {
+        let mut model = Model::new();
+        let call = Call::UpdateRecords {
+            request: UpdateRecordsRequest {
+                path: path("d"),
+                client_context: None,
+                body: UpdateRecordsBody {
+                    device_id: None,
+                    record_patches: Some(vec![crate::spec::RecordPatch {
+                        op: Some("replace".to_owned()),
+                        key: Some("k".to_owned()),
+                        value: Some(value.to_owned()),
+                        sync_count: Some(0),
+                        device_last_modified_date: None,
+                    }]),
+                    sync_session_token: None,
+                },
+            },
+            token: TokenClaim::IssuedFor {
+                path: path("d"),
+                issued_at: 0.0,
+                used_before: false,
+            },
+        };
+        let expectation = model.expect(&call, 1.0);
+        let records = match &expectation.reference().expected {
+            crate::model::Expected::UpdateRecords { records, .. } => records
+                .iter()
+                .map(|r| Record {
+                    key: Some(r.key.clone()),
+                    value: r.value.clone(),
+                    sync_count: Some(r.sync_count),
+                    last_modified_date: Some(1.0),
+                    last_modified_by: Some(r.last_modified_by.clone()),
+                    device_last_modified_date: Some(1.0),
+                })
+                .collect(),
+            other => panic!("{other}"),
+        };
+        let observed = Observed::UpdateRecords(UpdateRecordsResponse {
+            records: Some(records),
+        });
+        assert!(!matches!(
+            model.observe(&call, 1.0, &observed),
+            Judgement::Mismatch(_)
+        ));
+        model
+    }
+
+    #[test]
+    fn configuration_round_trips_and_a_dropped_section_is_caught() {
+        let model = configured();
+        let (j, _) = model.expect_pool(&get()).judge(&stored(&full()));
+        assert_eq!(j, Judgement::Reference);
+        let mut dropped = full();
+        dropped.cognito_streams = None;
+        let (j, _) = model.expect_pool(&get()).judge(&stored(&dropped));
+        assert!(matches!(j, Judgement::Mismatch(_)), "{j:?}");
+    }
+
+    #[test]
+    fn a_pool_never_configured_has_no_sections_or_404() {
+        let model = Model::new();
+        let e = model.expect_pool(&get());
+        let (j, _) = e.judge(&stored(&PoolConfigurationBody::default()));
+        assert_eq!(j, Judgement::Reference);
+        let (j, _) = e.judge(&error(ErrorKind::ResourceNotFound));
+        assert_eq!(j, Judgement::NonStrict(vec![Ambiguity::PoolEmpty]));
+        let (j, _) = e.judge(&error(ErrorKind::InternalError));
+        assert!(matches!(j, Judgement::Mismatch(_)));
+    }
+
+    #[test]
+    fn an_absent_section_is_kept_or_cleared_and_the_model_follows() {
+        let only_push = PoolConfigurationBody {
+            push_sync: full().push_sync,
+            cognito_streams: None,
+        };
+        let mut kept = configured();
+        assert_eq!(
+            kept.observe_pool(&set(only_push.clone()), &stored(&full())),
+            Judgement::Reference
+        );
+        let (j, _) = kept.expect_pool(&get()).judge(&stored(&only_push));
+        assert!(
+            matches!(j, Judgement::Mismatch(_)),
+            "kept, then gone: {j:?}"
+        );
+        let mut cleared = configured();
+        assert_eq!(
+            cleared.observe_pool(&set(only_push.clone()), &stored(&only_push)),
+            Judgement::NonStrict(vec![Ambiguity::ConfigMerge])
+        );
+        let (j, _) = cleared.expect_pool(&get()).judge(&stored(&only_push));
+        assert_eq!(j, Judgement::Reference);
+    }
+
+    #[test]
+    fn an_empty_section_is_stored_empty_or_cleared() {
+        let empty = PoolConfigurationBody {
+            push_sync: Some(PushSync::default()),
+            cognito_streams: None,
+        };
+        let e = Model::new().expect_pool(&set(empty.clone()));
+        assert_eq!(e.judge(&stored(&empty)).0, Judgement::Reference);
+        assert_eq!(
+            e.judge(&stored(&PoolConfigurationBody::default())).0,
+            Judgement::NonStrict(vec![Ambiguity::ConfigEmpty])
+        );
+    }
+
+    #[test]
+    fn each_configuration_constraint_is_a_400() {
+        let role = |r: &str| PoolConfigurationBody {
+            push_sync: Some(PushSync {
+                application_arns: None,
+                role_arn: Some(r.to_owned()),
+            }),
+            cognito_streams: None,
+        };
+        let stream = |name: &str, status: &str| PoolConfigurationBody {
+            push_sync: None,
+            cognito_streams: Some(CognitoStreams {
+                stream_name: Some(name.to_owned()),
+                role_arn: None,
+                streaming_status: Some(status.to_owned()),
+            }),
+        };
+        let bad = [
+            role("arn:aws:iam::0:role"),
+            role("arn:aws:iam::000000000000:user/x"),
+            role(&format!("arn:aws:iam::0:role/{}", "x".repeat(2048))),
+            stream("", "ENABLED"),
+            stream(&"s".repeat(129), "ENABLED"),
+            stream("s", "on"),
+            PoolConfigurationBody {
+                push_sync: Some(PushSync {
+                    application_arns: Some(vec!["arn:aws:sns:us-east-1:0:app/gcm/x".to_owned()]),
+                    role_arn: None,
+                }),
+                cognito_streams: None,
+            },
+        ];
+        for body in bad {
+            assert_eq!(configuration_violations(&body).len(), 1, "{body:?}");
+            let mut model = configured();
+            let e = model.expect_pool(&set(body.clone()));
+            assert_eq!(
+                e.judge(&error(ErrorKind::Validation)).0,
+                Judgement::Reference
+            );
+            assert_eq!(
+                e.judge(&error(ErrorKind::InvalidParameter)).0,
+                Judgement::Reference
+            );
+            assert!(matches!(e.judge(&stored(&body)).0, Judgement::Mismatch(_)));
+            model.observe_pool(&set(body), &error(ErrorKind::Validation));
+            assert_eq!(
+                model.expect_pool(&get()).judge(&stored(&full())).0,
+                Judgement::Reference
+            );
+        }
+        assert!(configuration_violations(&full()).is_empty());
+    }
+
+    fn events(pairs: &[(&str, &str)]) -> PoolRequest {
+        PoolRequest::SetCognitoEvents {
+            identity_pool_id: POOL.to_owned(),
+            body: crate::spec::CognitoEvents {
+                events: Some(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                ),
+            },
+        }
+    }
+
+    fn get_events() -> PoolRequest {
+        PoolRequest::GetCognitoEvents {
+            identity_pool_id: POOL.to_owned(),
+        }
+    }
+
+    fn seen_events(pairs: &[(&str, &str)]) -> PoolObserved {
+        PoolObserved::Events(Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        ))
+    }
+
+    #[test]
+    fn events_change_only_the_keys_sent_and_an_empty_value_removes() {
+        let mut model = Model::new();
+        assert_eq!(
+            model.observe_pool(&events(&[("SyncTrigger", "f")]), &PoolObserved::Done),
+            Judgement::Reference
+        );
+        model.observe_pool(&events(&[]), &PoolObserved::Done);
+        let e = model.expect_pool(&get_events());
+        assert_eq!(
+            e.judge(&seen_events(&[("SyncTrigger", "f")])).0,
+            Judgement::Reference
+        );
+        assert!(matches!(
+            e.judge(&seen_events(&[])).0,
+            Judgement::Mismatch(_)
+        ));
+        model.observe_pool(&events(&[("SyncTrigger", "")]), &PoolObserved::Done);
+        let e = model.expect_pool(&get_events());
+        assert_eq!(e.judge(&seen_events(&[])).0, Judgement::Reference);
+        assert!(matches!(
+            e.judge(&seen_events(&[("SyncTrigger", "")])).0,
+            Judgement::Mismatch(_)
+        ));
+    }
+
+    #[test]
+    fn another_event_type_is_refused_or_stored() {
+        let e = Model::new().expect_pool(&events(&[("Other", "f")]));
+        assert_eq!(
+            e.judge(&error(ErrorKind::InvalidParameter)).0,
+            Judgement::Reference
+        );
+        assert_eq!(
+            e.judge(&PoolObserved::Done).0,
+            Judgement::NonStrict(vec![Ambiguity::EventType])
+        );
+        let two = Model::new().expect_pool(&events(&[("SyncTrigger", "f"), ("Other", "g")]));
+        assert!(matches!(
+            two.judge(&PoolObserved::Done).0,
+            Judgement::Mismatch(_)
+        ));
+    }
+
+    #[test]
+    fn register_device_needs_push_config_or_takes_the_other_branch() {
+        let mut model = with_data("v");
+        let e = model.expect_pool(&register("GCM"));
+        assert_eq!(
+            e.judge(&error(ErrorKind::InvalidConfiguration)).0,
+            Judgement::Reference
+        );
+        assert_eq!(
+            e.judge(&PoolObserved::Device(Some("d1".to_owned()))).0,
+            Judgement::NonStrict(vec![Ambiguity::PushConfig])
+        );
+        model.observe_pool(&set(full()), &stored(&full()));
+        let e = model.expect_pool(&register("GCM"));
+        assert_eq!(
+            e.judge(&PoolObserved::Device(Some("d1".to_owned()))).0,
+            Judgement::Reference
+        );
+        assert!(matches!(
+            e.judge(&PoolObserved::Device(Some(String::new()))).0,
+            Judgement::Mismatch(_)
+        ));
+        assert!(matches!(
+            e.judge(&PoolObserved::Device(None)).0,
+            Judgement::Mismatch(_)
+        ));
+        let bad = model.expect_pool(&register("WNS"));
+        assert!(matches!(
+            bad.judge(&PoolObserved::Device(Some("d".to_owned()))).0,
+            Judgement::Mismatch(_)
+        ));
+    }
+
+    #[test]
+    fn the_same_registration_gives_the_same_device_or_a_new_one() {
+        let mut model = with_data("v");
+        model.observe_pool(&set(full()), &stored(&full()));
+        model.observe_pool(
+            &register("GCM"),
+            &PoolObserved::Device(Some("d1".to_owned())),
+        );
+        let e = model.expect_pool(&register("GCM"));
+        assert_eq!(
+            e.judge(&PoolObserved::Device(Some("d1".to_owned()))).0,
+            Judgement::Reference
+        );
+        assert_eq!(
+            e.judge(&PoolObserved::Device(Some("d2".to_owned()))).0,
+            Judgement::NonStrict(vec![Ambiguity::DeviceId])
+        );
+        model.observe_pool(
+            &register("GCM"),
+            &PoolObserved::Device(Some("d2".to_owned())),
+        );
+        assert_eq!(
+            model.devices_of(&identity()),
+            ["d1".to_owned(), "d2".to_owned()].into()
+        );
+    }
+
+    fn subscribe(device: &str) -> PoolRequest {
+        PoolRequest::SubscribeToDataset {
+            path: path("d"),
+            device_id: device.to_owned(),
+        }
+    }
+
+    fn unsubscribe(device: &str) -> PoolRequest {
+        PoolRequest::UnsubscribeFromDataset {
+            path: path("d"),
+            device_id: device.to_owned(),
+        }
+    }
+
+    #[test]
+    fn subscriptions_of_unknown_devices_are_refused() {
+        let model = Model::new();
+        for call in [subscribe("x"), unsubscribe("x")] {
+            let e = model.expect_pool(&call);
+            assert_eq!(
+                e.judge(&error(ErrorKind::ResourceNotFound)).0,
+                Judgement::Reference
+            );
+            assert_eq!(
+                e.judge(&error(ErrorKind::InvalidParameter)).0,
+                Judgement::NonStrict(vec![Ambiguity::DeviceUnknown])
+            );
+            assert!(matches!(
+                e.judge(&PoolObserved::Done).0,
+                Judgement::Mismatch(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn subscriptions_are_idempotent_or_unsubscribe_404s() {
+        let mut model = with_data("v");
+        model.observe_pool(&set(full()), &stored(&full()));
+        model.observe_pool(
+            &register("GCM"),
+            &PoolObserved::Device(Some("d1".to_owned())),
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                model.observe_pool(&subscribe("d1"), &PoolObserved::Done),
+                Judgement::Reference
+            );
+        }
+        assert_eq!(
+            model.observe_pool(&unsubscribe("d1"), &PoolObserved::Done),
+            Judgement::Reference
+        );
+        let e = model.expect_pool(&unsubscribe("d1"));
+        assert_eq!(e.judge(&PoolObserved::Done).0, Judgement::Reference);
+        assert_eq!(
+            e.judge(&error(ErrorKind::ResourceNotFound)).0,
+            Judgement::NonStrict(vec![Ambiguity::SubscribeIdempotent])
+        );
+    }
+
+    fn bulk() -> PoolRequest {
+        PoolRequest::BulkPublish {
+            identity_pool_id: POOL.to_owned(),
+        }
+    }
+
+    fn details() -> PoolRequest {
+        PoolRequest::GetBulkPublishDetails {
+            identity_pool_id: POOL.to_owned(),
+        }
+    }
+
+    fn status(s: &str, start: Option<f64>, complete: Option<f64>) -> PoolObserved {
+        PoolObserved::BulkDetails(BulkPublishDetails {
+            identity_pool_id: Some(POOL.to_owned()),
+            bulk_publish_start_time: start,
+            bulk_publish_complete_time: complete,
+            bulk_publish_status: Some(s.to_owned()),
+            failure_message: None,
+        })
+    }
+
+    #[test]
+    fn bulk_publish_without_a_stream_is_refused() {
+        let e = Model::new().expect_pool(&bulk());
+        assert_eq!(
+            e.judge(&error(ErrorKind::InvalidParameter)).0,
+            Judgement::Reference
+        );
+        for kind in [ErrorKind::InvalidConfiguration, ErrorKind::ResourceNotFound] {
+            assert_eq!(
+                e.judge(&error(kind)).0,
+                Judgement::NonStrict(vec![Ambiguity::BulkNoStream])
+            );
+        }
+        assert!(matches!(
+            e.judge(&PoolObserved::BulkStarted(Some(POOL.to_owned()))).0,
+            Judgement::Mismatch(_)
+        ));
+    }
+
+    #[test]
+    fn bulk_publish_runs_then_refuses_a_second_one_consistently() {
+        let mut model = configured();
+        let e = model.expect_pool(&details());
+        assert_eq!(
+            e.judge(&status("NOT_STARTED", None, None)).0,
+            Judgement::Reference
+        );
+        assert!(matches!(
+            e.judge(&status("IN_PROGRESS", Some(1.0), None)).0,
+            Judgement::Mismatch(_)
+        ));
+        assert_eq!(
+            model.observe_pool(&bulk(), &PoolObserved::BulkStarted(Some(POOL.to_owned()))),
+            Judgement::Reference
+        );
+        let e = model.expect_pool(&details());
+        assert_eq!(
+            e.judge(&status("IN_PROGRESS", Some(1.0), None)).0,
+            Judgement::Reference
+        );
+        assert_eq!(
+            e.judge(&status("SUCCEEDED", Some(1.0), Some(3.0))).0,
+            Judgement::Reference
+        );
+        for wrong in [
+            status("NOT_STARTED", None, None),
+            status("IN_PROGRESS", None, None),
+            status("SUCCEEDED", Some(1.0), None),
+            status("SUCCEEDED", Some(3.0), Some(1.0)),
+        ] {
+            assert!(
+                matches!(e.judge(&wrong).0, Judgement::Mismatch(_)),
+                "{wrong}"
+            );
+        }
+        let second = model.expect_pool(&bulk());
+        assert_eq!(
+            second.judge(&error(ErrorKind::DuplicateRequest)).0,
+            Judgement::Reference
+        );
+        assert_eq!(
+            second.judge(&error(ErrorKind::AlreadyStreamed)).0,
+            Judgement::Reference
+        );
+        assert!(matches!(
+            second
+                .judge(&PoolObserved::BulkStarted(Some(POOL.to_owned())))
+                .0,
+            Judgement::Mismatch(_)
+        ));
+        // AlreadyStreamed says it is done: a later IN_PROGRESS contradicts it.
+        model.observe_pool(&bulk(), &error(ErrorKind::AlreadyStreamed));
+        let e = model.expect_pool(&details());
+        assert!(matches!(
+            e.judge(&status("IN_PROGRESS", Some(1.0), None)).0,
+            Judgement::Mismatch(_)
+        ));
+        assert!(matches!(
+            model
+                .expect_pool(&bulk())
+                .judge(&error(ErrorKind::DuplicateRequest))
+                .0,
+            Judgement::Mismatch(_)
+        ));
+    }
+
+    fn usage(storage: i64, sessions: i64) -> PoolObserved {
+        PoolObserved::Usage(Some(IdentityPoolUsage {
+            identity_pool_id: Some(POOL.to_owned()),
+            sync_sessions_count: Some(sessions),
+            data_storage: Some(storage),
+            last_modified_date: Some(1.0),
+        }))
+    }
+
+    #[test]
+    fn pool_usage_is_the_sum_of_the_datasets_and_sessions_never_decrease() {
+        let describe = PoolRequest::DescribeIdentityPoolUsage {
+            identity_pool_id: POOL.to_owned(),
+        };
+        let empty = Model::new().expect_pool(&describe);
+        assert_eq!(empty.judge(&usage(0, 0)).0, Judgement::Reference);
+        assert_eq!(
+            empty.judge(&error(ErrorKind::ResourceNotFound)).0,
+            Judgement::NonStrict(vec![Ambiguity::PoolEmpty])
+        );
+        let mut model = with_data("four");
+        let e = model.expect_pool(&describe);
+        assert_eq!(e.judge(&usage(5, 1)).0, Judgement::Reference);
+        assert!(matches!(e.judge(&usage(4, 1)).0, Judgement::Mismatch(_)));
+        assert!(matches!(
+            e.judge(&error(ErrorKind::ResourceNotFound)).0,
+            Judgement::Mismatch(_)
+        ));
+        model.observe_pool(&describe, &usage(5, 3));
+        let e = model.expect_pool(&describe);
+        assert!(matches!(e.judge(&usage(5, 2)).0, Judgement::Mismatch(_)));
+        assert_eq!(e.judge(&usage(5, 3)).0, Judgement::Reference);
+    }
+
+    fn page(pools: &[(&str, i64)], next: Option<&str>) -> ListIdentityPoolUsageResponse {
+        ListIdentityPoolUsageResponse {
+            identity_pool_usages: Some(
+                pools
+                    .iter()
+                    .map(|(id, storage)| IdentityPoolUsage {
+                        identity_pool_id: Some((*id).to_owned()),
+                        sync_sessions_count: Some(0),
+                        data_storage: Some(*storage),
+                        last_modified_date: None,
+                    })
+                    .collect(),
+            ),
+            max_results: Some(60),
+            count: Some(i32::try_from(pools.len()).expect("small")),
+            next_token: next.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_pool_is_listed_once_with_its_figures_among_others() {
+        let model = with_data("four");
+        let list = PoolRequest::ListIdentityPoolUsage {
+            max_results: Some(2),
+            next_token: None,
+        };
+        let e = model.expect_pool(&list);
+        let other = "us-east-1:ffff";
+        let ok = vec![
+            page(&[(other, 9), (POOL, 5)], Some("t")),
+            page(&[(other, 1)], None),
+        ];
+        assert_eq!(
+            e.judge(&PoolObserved::UsagePages(ok)).0,
+            Judgement::Reference
+        );
+        for wrong in [
+            vec![page(&[(other, 9)], None)],
+            vec![page(&[(POOL, 5)], Some("t")), page(&[(POOL, 5)], None)],
+            vec![page(&[(POOL, 4)], None)],
+            vec![page(&[(POOL, 5), (other, 1), (other, 2)], None)],
+            vec![page(&[(POOL, 5)], Some("t"))],
+        ] {
+            assert!(
+                matches!(
+                    e.judge(&PoolObserved::UsagePages(wrong.clone())).0,
+                    Judgement::Mismatch(_)
+                ),
+                "{wrong:?}"
+            );
+        }
+        let mut miscounted = page(&[(POOL, 5)], None);
+        miscounted.count = Some(2);
+        assert!(matches!(
+            e.judge(&PoolObserved::UsagePages(vec![miscounted])).0,
+            Judgement::Mismatch(_)
+        ));
+    }
+
+    #[test]
+    fn any_call_may_be_refused_to_a_caller_the_endpoint_does_not_accept() {
+        let e = Model::new().expect_pool(&get());
+        assert_eq!(
+            e.judge(&error(ErrorKind::NotAuthorized)).0,
+            Judgement::NonStrict(vec![Ambiguity::OtherCredentials])
+        );
+        let headerless = PoolObserved::Error {
+            status: 404,
+            kind: None,
+            message: Some("m".to_owned()),
+        };
+        assert!(matches!(e.judge(&headerless).0, Judgement::Mismatch(_)));
+    }
+}
