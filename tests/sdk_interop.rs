@@ -269,3 +269,235 @@ async fn sdk_dataset_operations_and_paging() {
 
     running.shutdown().await.expect("the server stops cleanly");
 }
+
+/// Every one of the eleven pool-level and push-sync operations through the SDK (spec §11):
+/// a wrong wire shape shows up as a deserialisation error, an error shape as the wrong
+/// service error.
+#[tokio::test]
+async fn sdk_pool_level_and_push_sync_operations() {
+    use aws_sdk_cognitosync::types::{
+        BulkPublishStatus, CognitoStreams, Platform, PushSync, StreamingStatus,
+    };
+
+    let running = server::spawn(([127, 0, 0, 1], 0).into(), ServerConfig::default())
+        .await
+        .expect("server starts");
+    let client = sdk_client(&running.url());
+    let app_arn = "arn:aws:sns:us-east-1:123456789012:app/GCM/cogsync";
+    let role = "arn:aws:iam::123456789012:role/cogsync";
+
+    let empty = client
+        .describe_identity_pool_usage()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect("usage of an empty pool");
+    let usage = empty.identity_pool_usage().expect("usage body");
+    assert_eq!(usage.identity_pool_id(), Some(POOL));
+    assert_eq!(usage.data_storage(), Some(0));
+
+    // Registering needs a push-sync configuration for the platform (AMB-PUSH-CONFIG).
+    let refused = client
+        .register_device()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .platform(Platform::Gcm)
+        .token("device-token")
+        .send()
+        .await
+        .expect_err("no push configuration yet");
+    assert!(
+        refused
+            .into_service_error()
+            .is_invalid_configuration_exception()
+    );
+
+    let set = client
+        .set_identity_pool_configuration()
+        .identity_pool_id(POOL)
+        .push_sync(
+            PushSync::builder()
+                .application_arns(app_arn)
+                .role_arn(role)
+                .build(),
+        )
+        .cognito_streams(
+            CognitoStreams::builder()
+                .stream_name("cogsync-stream")
+                .role_arn(role)
+                .streaming_status(StreamingStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("set configuration");
+    assert_eq!(set.identity_pool_id(), Some(POOL));
+    assert_eq!(
+        set.push_sync().map(|p| p.application_arns().to_vec()),
+        Some(vec![app_arn.to_owned()])
+    );
+    let got = client
+        .get_identity_pool_configuration()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect("get configuration");
+    assert_eq!(
+        got.cognito_streams().and_then(|s| s.streaming_status()),
+        Some(&StreamingStatus::Enabled)
+    );
+    assert_eq!(
+        got.push_sync().and_then(|p| p.role_arn()),
+        Some(role),
+        "the section is kept"
+    );
+
+    client
+        .set_cognito_events()
+        .identity_pool_id(POOL)
+        .events(
+            "SyncTrigger",
+            "arn:aws:lambda:us-east-1:123456789012:function:merge",
+        )
+        .send()
+        .await
+        .expect("set events");
+    let events = client
+        .get_cognito_events()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect("get events");
+    assert_eq!(
+        events
+            .events()
+            .and_then(|e| e.get("SyncTrigger"))
+            .map(String::as_str),
+        Some("arn:aws:lambda:us-east-1:123456789012:function:merge")
+    );
+    let bad = client
+        .set_cognito_events()
+        .identity_pool_id(POOL)
+        .events("NoSuchEvent", "arn:x")
+        .send()
+        .await
+        .expect_err("only SyncTrigger");
+    assert!(bad.into_service_error().is_invalid_parameter_exception());
+
+    let device = client
+        .register_device()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .platform(Platform::Gcm)
+        .token("device-token")
+        .send()
+        .await
+        .expect("register");
+    let device_id = device.device_id().expect("DeviceId").to_owned();
+    client
+        .subscribe_to_dataset()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .dataset_name("settings")
+        .device_id(&device_id)
+        .send()
+        .await
+        .expect("subscribe");
+    client
+        .unsubscribe_from_dataset()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .dataset_name("settings")
+        .device_id(&device_id)
+        .send()
+        .await
+        .expect("unsubscribe");
+    let unknown = client
+        .subscribe_to_dataset()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .dataset_name("settings")
+        .device_id("never-registered")
+        .send()
+        .await
+        .expect_err("unknown device");
+    assert!(
+        unknown
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+
+    let details = client
+        .get_bulk_publish_details()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect("details before any");
+    assert_eq!(
+        details.bulk_publish_status(),
+        Some(&BulkPublishStatus::NotStarted)
+    );
+    let started = client
+        .bulk_publish()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect("bulk publish");
+    assert_eq!(started.identity_pool_id(), Some(POOL));
+    let details = client
+        .get_bulk_publish_details()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect("details");
+    assert_eq!(
+        details.bulk_publish_status(),
+        Some(&BulkPublishStatus::InProgress)
+    );
+    assert!(details.bulk_publish_start_time().is_some());
+    let again = client
+        .bulk_publish()
+        .identity_pool_id(POOL)
+        .send()
+        .await
+        .expect_err("one at a time");
+    assert!(again.into_service_error().is_duplicate_request_exception());
+
+    // A write, then the pool's usage agrees with the identity's.
+    let token = client
+        .list_records()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .dataset_name("settings")
+        .send()
+        .await
+        .expect("list")
+        .sync_session_token()
+        .expect("token")
+        .to_owned();
+    client
+        .update_records()
+        .identity_pool_id(POOL)
+        .identity_id(IDENTITY)
+        .dataset_name("settings")
+        .sync_session_token(token)
+        .record_patches(patch(Operation::Replace, "k", Some("value"), 0))
+        .send()
+        .await
+        .expect("write");
+    let listed = client
+        .list_identity_pool_usage()
+        .max_results(10)
+        .send()
+        .await
+        .expect("list pool usage");
+    assert_eq!(listed.count(), 1);
+    assert_eq!(listed.max_results(), 10);
+    let usage = &listed.identity_pool_usages()[0];
+    assert_eq!(usage.identity_pool_id(), Some(POOL));
+    assert_eq!(usage.data_storage(), Some(6));
+    assert!(usage.sync_sessions_count().is_some_and(|n| n >= 1));
+    assert!(usage.last_modified_date().is_some());
+
+    running.shutdown().await.expect("the server stops cleanly");
+}

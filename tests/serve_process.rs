@@ -100,3 +100,46 @@ fn a_file_database_survives_a_restart() {
         let _ = std::fs::remove_file(format!("{db_arg}{suffix}"));
     }
 }
+
+#[test]
+fn serve_events_writes_stream_records_of_a_write_to_its_file() {
+    let events = std::env::temp_dir().join(format!("cogsync-serve-{}.jsonl", std::process::id()));
+    let events_arg = events.to_string_lossy().into_owned();
+    let pool = "/identitypools/us-east-1%3A00000000-0000-4000-8000-000000000003";
+    let dataset =
+        format!("{pool}/identities/us-east-1%3A00000000-0000-4000-8000-000000000004/datasets/d");
+    let curl = |args: &[&str]| -> String {
+        let out = Command::new("curl")
+            .args(["-sS", "-H", "content-type: application/json"])
+            .args(args)
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let server = serve(&["--events", &events_arg]);
+    let config = r#"{"CognitoStreams":{"StreamName":"s","StreamingStatus":"ENABLED"}}"#;
+    let set = curl(&[
+        "--data-binary",
+        config,
+        &format!("{}{pool}/configuration", server.url),
+    ]);
+    assert!(set.contains("ENABLED"), "{set}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&curl(&[&format!("{}{dataset}/records", server.url)])).expect("json");
+    let token = listed["SyncSessionToken"].as_str().expect("token");
+    let body = format!(
+        r#"{{"SyncSessionToken":"{token}","RecordPatches":[{{"Op":"replace","Key":"k","Value":"v","SyncCount":0}}]}}"#
+    );
+    curl(&["--data-binary", &body, &format!("{}{dataset}", server.url)]);
+    // Flushed per event: the line is there while the server still runs.
+    let text = std::fs::read_to_string(&events).expect("events file");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["event"], "stream");
+    assert_eq!(lines[0]["record"]["kinesisSyncRecords"][0]["key"], "k");
+    assert!(stop(server).success());
+    let _ = std::fs::remove_file(&events);
+}

@@ -171,7 +171,7 @@ fn error_statuses_and_names_match_the_service_model() {
         assert_eq!(s["error"]["httpStatusCode"], kind.status(), "{name} status");
         checked += 1;
     }
-    assert_eq!(checked, 7);
+    assert_eq!(checked, 13);
 }
 
 #[test]

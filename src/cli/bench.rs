@@ -39,6 +39,14 @@ pub struct BenchArgs {
     /// Records per dataset that ListRecords returns (each worker writes this many keys).
     #[arg(long, default_value_t = 16)]
     keys: usize,
+    /// The embedded server appends push messages and stream records to this file
+    /// (`serve --events`); without it no event is written.
+    #[arg(long, value_name = "PATH")]
+    events: Option<PathBuf>,
+    /// Devices each worker registers and subscribes to its dataset before measuring, so each
+    /// UpdateRecords has this many push messages to write (with --events).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    subscribers: usize,
     /// Measure the linearizability checker instead: record concurrent histories of 1k, 10k and
     /// 100k operations from the embedded server, then time their check.
     #[arg(long)]
@@ -102,6 +110,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         "cogsync bench: {} connections, {} keys per dataset, {:.1} s per measurement",
         args.connections, args.keys, args.seconds
     );
+    if let Some(path) = &args.events {
+        println!(
+            "events to {}, {} subscribed devices per dataset",
+            path.display(),
+            args.subscribers
+        );
+    }
     println!(
         "{:<14} {:<22} {:>9} {:>7} {:>10} {:>8} {:>8}",
         "operation", "endpoint", "requests", "errors", "ops/s", "p50 ms", "p99 ms"
@@ -119,6 +134,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
             None => {
                 let config = ServerConfig {
                     db: db.clone(),
+                    events: args.events.clone(),
                     ..ServerConfig::default()
                 };
                 let running = server::spawn(([127, 0, 0, 1], 0).into(), config)
@@ -183,7 +199,8 @@ async fn measure_workload(
     let run_id: u32 = rand::random();
     let mut workers = Vec::with_capacity(args.connections);
     for index in 0..args.connections {
-        let worker = Worker::connect(&authority, run_id, index, args.keys).await?;
+        let mut worker = Worker::connect(&authority, run_id, index, args.keys).await?;
+        worker.subscribe(args.subscribers).await?;
         workers.push(tokio::spawn(worker.run(workload, measure)));
     }
     let mut total = Measurement {
@@ -207,6 +224,9 @@ async fn measure_workload(
 struct Worker {
     stream: BufReader<TcpStream>,
     authority: String,
+    /// `/identitypools/{pool}` and `identity/{identity}`, still encoded.
+    pool_path: String,
+    identity: String,
     dataset_path: String,
     keys: Vec<String>,
     /// Each worker owns its dataset, so it knows every count without parsing answers:
@@ -232,6 +252,8 @@ impl Worker {
         Ok(Worker {
             stream: BufReader::new(stream),
             authority: authority.to_owned(),
+            pool_path: format!("/identitypools/{pool}"),
+            identity: identity.clone(),
             dataset_path: format!("/identitypools/{pool}/identities/{identity}/datasets/bench"),
             keys: (0..keys).map(|k| format!("key-{k:04}")).collect(),
             dataset_count: 0,
@@ -270,6 +292,46 @@ impl Worker {
         let mut answer = vec![0; length];
         self.stream.read_exact(&mut answer).await?;
         Ok((status, answer))
+    }
+
+    async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<Vec<u8>> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            self.authority,
+            body.len()
+        );
+        let (status, answer) = self.exchange(&head, body.as_bytes()).await?;
+        if status != 200 {
+            bail!(
+                "POST {path} answered {status}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        Ok(answer)
+    }
+
+    /// Configures push sync on the pool, registers `devices` devices of this worker's identity
+    /// and subscribes each to the worker's dataset (DEV-1, DEV-2).
+    async fn subscribe(&mut self, devices: usize) -> anyhow::Result<()> {
+        if devices == 0 {
+            return Ok(());
+        }
+        let config = r#"{"PushSync":{"ApplicationArns":["arn:aws:sns:us-east-1:123456789012:app/GCM/bench"]}}"#;
+        let path = format!("{}/configuration", self.pool_path);
+        self.post(&path, config).await?;
+        for device in 0..devices {
+            let path = format!("{}/identity/{}/device", self.pool_path, self.identity);
+            let body = format!(r#"{{"Platform":"GCM","Token":"bench-{device}"}}"#);
+            let answer: serde_json::Value =
+                serde_json::from_slice(&self.post(&path, &body).await?)?;
+            let id = answer["DeviceId"]
+                .as_str()
+                .context("RegisterDevice answered no DeviceId")?
+                .to_owned();
+            let path = format!("{}/subscriptions/{id}", self.dataset_path);
+            self.post(&path, "").await?;
+        }
+        Ok(())
     }
 
     async fn list(&mut self, parse: bool) -> anyhow::Result<bool> {

@@ -144,6 +144,15 @@ enum Command {
         /// overlap their waits.
         #[arg(long, value_name = "DURATION", value_parser = endpoint::parse_duration)]
         latency: Option<Duration>,
+        /// Append push messages to subscribed devices and Cognito stream records to this file,
+        /// one JSON object per line, flushed per event (docs/events.md).
+        #[arg(long, value_name = "PATH")]
+        events: Option<PathBuf>,
+        /// Call this URL (a local webhook standing in for the Lambda function) with every
+        /// UpdateRecords of a pool whose SyncTrigger event is set, and apply what it returns
+        /// (docs/events.md); without it a SyncTrigger is only stored.
+        #[arg(long, value_name = "URL")]
+        sync_trigger: Option<String>,
     },
     /// Run the conformance suite against an endpoint (default: an embedded reference server).
     ///
@@ -224,6 +233,8 @@ pub fn main() -> ExitCode {
                 fault,
                 variant,
                 latency,
+                events,
+                sync_trigger,
             } => {
                 serve(
                     addr,
@@ -231,6 +242,10 @@ pub fn main() -> ExitCode {
                     fault.as_deref(),
                     variant.as_deref(),
                     latency.unwrap_or_default(),
+                    Effects {
+                        events,
+                        sync_trigger,
+                    },
                 )
                 .await
             }
@@ -305,6 +320,12 @@ fn serve_error_help(error: &server::ServerError) -> String {
                  directory: check that the directory exists and is writable."
             )
         }
+        server::ServerError::Events { path, source } => {
+            format!("cannot open the events file {path}: {source}")
+        }
+        server::ServerError::SyncTrigger { url, source } => {
+            format!("cannot use --sync-trigger {url}: {source}")
+        }
         server::ServerError::Bind { addr, source } => {
             let hint = match source.kind() {
                 std::io::ErrorKind::AddrInUse => format!(
@@ -328,12 +349,19 @@ fn serve_error_help(error: &server::ServerError) -> String {
     }
 }
 
+/// What `serve` shows of the effects a stand-in cannot have (docs/events.md).
+struct Effects {
+    events: Option<PathBuf>,
+    sync_trigger: Option<String>,
+}
+
 async fn serve(
     addr: SocketAddr,
     db: Option<PathBuf>,
     fault: Option<&str>,
     variant: Option<&str>,
     latency: Duration,
+    effects: Effects,
 ) -> CliResult {
     let fault = match choose(fault, &Fault::ALL, |f| (f.name(), f.description())) {
         Choice::Absent => None,
@@ -368,11 +396,19 @@ async fn serve(
     if !latency.is_zero() {
         storage.push_str(&format!("; every answer {latency:?} late"));
     }
+    if let Some(path) = &effects.events {
+        storage.push_str(&format!("; events to {}", path.display()));
+    }
+    if let Some(url) = &effects.sync_trigger {
+        storage.push_str(&format!("; SyncTrigger calls {url}"));
+    }
     let config = ServerConfig {
         db,
         fault,
         variant,
         latency,
+        events: effects.events,
+        sync_trigger: effects.sync_trigger,
         ..ServerConfig::default()
     };
     let running = match server::spawn(addr, config).await {

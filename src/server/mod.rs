@@ -10,6 +10,7 @@
 mod events;
 pub mod fault;
 mod http;
+mod notify;
 mod ops;
 pub mod parse;
 pub mod pool;

@@ -250,7 +250,8 @@ impl Store {
             .optional()?)
     }
 
-    /// Replaces the pool's events with `events`, in one transaction.
+    /// Reads the pool's events, lets `change` edit them and stores the result, in one
+    /// transaction.
     pub fn set_events(
         &self,
         pool: &str,

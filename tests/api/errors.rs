@@ -92,9 +92,11 @@ async fn err_1_an_unknown_route_answers_404_with_an_error_body() {
     let cases = [
         ("GET", "/".to_owned()),
         ("GET", "/nothing".to_owned()),
-        ("GET", "/identitypools".to_owned()),
+        // `GET /identitypools` and `GET /identitypools/{pool}` are real operations (SPEC §10),
+        // which the reference server implements.
+        ("POST", "/identitypools".to_owned()),
         (
-            "GET",
+            "PUT",
             format!("/identitypools/{}", crate::harness::encode(&ds.pool)),
         ),
         ("PUT", ds.path()),
