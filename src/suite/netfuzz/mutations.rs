@@ -678,7 +678,13 @@ fn fill(route: &Route, path: &DatasetPath) -> String {
 /// records never change.
 pub(super) fn other_operation(rng: &mut StdRng, path: &DatasetPath) -> Malformed {
     if rng.random_bool(0.5) {
-        return super::pool::malformed(rng, path);
+        let (label, request) = super::pool::malformed(rng, path);
+        return Malformed {
+            label,
+            request,
+            dataset: Some(path.clone()),
+            allows: RawRule::OTHER_OPERATION_REFUSED,
+        };
     }
     let others: Vec<&'static Route> = ROUTES.iter().filter(|r| !r.modelled).collect();
     let route = others[rng.random_range(0..others.len())];

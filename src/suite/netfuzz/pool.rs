@@ -6,14 +6,12 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 
-use super::mutations::Malformed;
-use crate::client::pool_to_raw;
+use crate::client::{RawRequest, pool_to_raw};
 use crate::model::{Model, PoolExpected};
 use crate::spec::{
     CognitoEvents, CognitoStreams, DatasetPath, IdentityPath, PLATFORM_VALUES,
     PoolConfigurationBody, PoolRequest, PushSync, RegisterDeviceBody, SYNC_TRIGGER_EVENT,
 };
-use crate::suite::refusal::RawRule;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/cogsync-netfuzz";
 const LAMBDA: &str = "arn:aws:lambda:us-east-1:000000000000:function:cogsync-netfuzz";
@@ -188,7 +186,8 @@ pub(super) fn reference_is_success(model: &Model, request: &PoolRequest) -> bool
 /// A request to one of the eleven that breaks a rule of §11 whatever the endpoint implements:
 /// a constraint violation, a required member missing, a device never registered, a body that
 /// is not JSON, a pool ID off its pattern. Any 4xx with the ERR-1 shape; never 2xx or 5xx.
-pub(super) fn malformed(rng: &mut StdRng, path: &DatasetPath) -> Malformed {
+/// Returns the mutation's label and the request.
+pub(super) fn malformed(rng: &mut StdRng, path: &DatasetPath) -> (String, RawRequest) {
     let identity_pool_id = path.identity_pool_id.clone();
     let identity = IdentityPath {
         identity_pool_id: identity_pool_id.clone(),
@@ -307,10 +306,8 @@ pub(super) fn malformed(rng: &mut StdRng, path: &DatasetPath) -> Malformed {
     if !raw.body.is_empty() && rng.random_bool(0.25) {
         raw.body.truncate(raw.body.len() / 2);
     }
-    Malformed {
-        label: format!("other-operation:{}:{label}", request.operation_name()),
-        request: raw,
-        dataset: Some(path.clone()),
-        allows: RawRule::OTHER_OPERATION_REFUSED,
-    }
+    (
+        format!("other-operation:{}:{label}", request.operation_name()),
+        raw,
+    )
 }
