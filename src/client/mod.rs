@@ -5,9 +5,11 @@
 //! becomes a [`Trouble`] inside the reply, never a panic or a hang: every exchange runs under a
 //! timeout and reads at most a capped number of body bytes.
 
+mod pool;
 pub mod sigv4;
 mod walk;
 
+pub use pool::pool_to_raw;
 pub use walk::{PAGES_PER_WALK_MAX, Paged, walk};
 
 use std::time::{Duration, Instant, SystemTime};

@@ -300,7 +300,7 @@ fn check(expected: &Expected, observed: &Observed) -> Result<Vec<Ambiguity>, Str
 
 /// ERR-1/ERR-2: the header names a shape, the status is that shape's, the shape is allowed, and
 /// the body carries a message.
-fn check_error(
+pub(super) fn check_error(
     kinds: &[ErrorKind],
     message_contains: &[String],
     status: u16,

@@ -11,6 +11,7 @@
 
 mod eval;
 mod judge;
+mod pool;
 mod state;
 
 #[cfg(test)]
@@ -31,6 +32,11 @@ pub use judge::{
     Judgement, Mismatch, Outcome,
 };
 
+pub use pool::{
+    BulkState, ExpectedPoolUsage, PoolExpectation, PoolExpected, PoolObserved, PoolOutcome,
+    configuration_violations, pool_of,
+};
+
 use state::{IdentityKey, IdentityState};
 
 /// What the model holds under one key of a dataset ([`Model::record_state`]), with its count.
@@ -47,6 +53,8 @@ pub enum RecordState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Model {
     identities: BTreeMap<IdentityKey, IdentityState>,
+    /// What the eleven pool-level operations stored, by pool (spec §11).
+    pools: BTreeMap<String, pool::PoolState>,
 }
 
 /// One model step, as the suite drives it: one operation with its typed request.
@@ -114,7 +122,7 @@ pub enum Observed {
     DescribeIdentityUsage(DescribeIdentityUsageResponse),
 }
 
-/// The open points of the behaviour (SPEC §8 plus docs/reference-choices.md `AMB-X-…`): a
+/// The open points of the behaviour (SPEC §8 and §11, plus docs/reference-choices.md `AMB-X-…`): a
 /// judgement names the ones on which the endpoint chose a non-reference allowed outcome.
 ///
 /// `AMB-LIST-INCLUSIVE` is withdrawn (LR-1 is `>` only); its name stays retired.
@@ -140,6 +148,18 @@ pub enum Ambiguity {
     PageSize,
     BadQuery,
     OtherOperations,
+    OtherCredentials,
+    PoolEmpty,
+    UsageLag,
+    ConfigMerge,
+    ConfigEmpty,
+    EventType,
+    DeviceId,
+    PushConfig,
+    DeviceUnknown,
+    SubscribeIdempotent,
+    BulkNoStream,
+    BulkTime,
     ErrorPrecedence,
     UnknownIdentity,
     NextToken,
@@ -150,8 +170,8 @@ pub enum Ambiguity {
 }
 
 impl Ambiguity {
-    /// Every ambiguity, in SPEC §8 order then the `AMB-X-…` rows.
-    pub const ALL: [Ambiguity; 27] = [
+    /// Every ambiguity, in SPEC §8 order, then §11's, then the `AMB-X-…` rows.
+    pub const ALL: [Ambiguity; 39] = [
         Ambiguity::DupKey,
         Ambiguity::EmptyPatches,
         Ambiguity::EmptyValue,
@@ -172,6 +192,18 @@ impl Ambiguity {
         Ambiguity::PageSize,
         Ambiguity::BadQuery,
         Ambiguity::OtherOperations,
+        Ambiguity::OtherCredentials,
+        Ambiguity::PoolEmpty,
+        Ambiguity::UsageLag,
+        Ambiguity::ConfigMerge,
+        Ambiguity::ConfigEmpty,
+        Ambiguity::EventType,
+        Ambiguity::DeviceId,
+        Ambiguity::PushConfig,
+        Ambiguity::DeviceUnknown,
+        Ambiguity::SubscribeIdempotent,
+        Ambiguity::BulkNoStream,
+        Ambiguity::BulkTime,
         Ambiguity::ErrorPrecedence,
         Ambiguity::UnknownIdentity,
         Ambiguity::NextToken,
@@ -204,6 +236,18 @@ impl Ambiguity {
             Ambiguity::PageSize => "AMB-PAGE-SIZE",
             Ambiguity::BadQuery => "AMB-BAD-QUERY",
             Ambiguity::OtherOperations => "AMB-OTHER-OPERATIONS",
+            Ambiguity::OtherCredentials => "AMB-OTHER-CREDENTIALS",
+            Ambiguity::PoolEmpty => "AMB-POOL-EMPTY",
+            Ambiguity::UsageLag => "AMB-USAGE-LAG",
+            Ambiguity::ConfigMerge => "AMB-CONFIG-MERGE",
+            Ambiguity::ConfigEmpty => "AMB-CONFIG-EMPTY",
+            Ambiguity::EventType => "AMB-EVENT-TYPE",
+            Ambiguity::DeviceId => "AMB-DEVICE-ID",
+            Ambiguity::PushConfig => "AMB-PUSH-CONFIG",
+            Ambiguity::DeviceUnknown => "AMB-DEVICE-UNKNOWN",
+            Ambiguity::SubscribeIdempotent => "AMB-SUBSCRIBE-IDEMPOTENT",
+            Ambiguity::BulkNoStream => "AMB-BULK-NO-STREAM",
+            Ambiguity::BulkTime => "AMB-BULK-TIME",
             Ambiguity::ErrorPrecedence => "AMB-X-ERROR-PRECEDENCE",
             Ambiguity::UnknownIdentity => "AMB-X-UNKNOWN-IDENTITY",
             Ambiguity::NextToken => "AMB-X-NEXT-TOKEN",

@@ -136,14 +136,7 @@ fn anchors(report: &RunReport) -> BTreeSet<String> {
 
 /// The count of one verdict in a summary.
 fn count(summary: &Summary, verdict: Verdict) -> u64 {
-    match verdict {
-        Verdict::Pass => summary.passed,
-        Verdict::Fail => summary.failed,
-        Verdict::NonStrict => summary.non_strict,
-        Verdict::Error => summary.errors,
-        Verdict::Xfail => summary.xfail,
-        Verdict::Xpass => summary.xpass,
-    }
+    summary.count(verdict)
 }
 
 /// How the profile spells a choice in `data-choice` (the JSON spelling).

@@ -48,7 +48,7 @@ pub fn painted(verdict: Verdict, colour: bool) -> String {
     let code = match verdict {
         Verdict::Pass => "32",
         Verdict::NonStrict => "33",
-        Verdict::Xfail => "36",
+        Verdict::Xfail | Verdict::NotImplemented | Verdict::Skipped => "36",
         Verdict::Fail | Verdict::Error | Verdict::Xpass => "1;31",
     };
     if colour {
@@ -252,6 +252,35 @@ impl HumanReporter {
                     artifacts.case_curl(&case.id).display()
                 );
             }
+        }
+        // Spec §11: each operation the endpoint does not implement, once; then how many cases
+        // that needed one were skipped (neither passed nor failed).
+        let not_implemented: Vec<&CaseReport> = report
+            .cases
+            .iter()
+            .filter(|c| c.verdict == Verdict::NotImplemented)
+            .collect();
+        if !not_implemented.is_empty() {
+            println!();
+            for case in &not_implemented {
+                println!(
+                    "{} {} — {}",
+                    painted(case.verdict, colour),
+                    case.id,
+                    case.detail.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        let skipped = report
+            .cases
+            .iter()
+            .filter(|c| c.verdict == Verdict::Skipped)
+            .count();
+        if skipped > 0 {
+            println!(
+                "{} {skipped} case(s) not run to the end: an operation they need is not implemented",
+                painted(Verdict::Skipped, colour)
+            );
         }
         if let Some(random) = &report.random {
             let c = random.coverage;

@@ -33,17 +33,21 @@ pub fn verdict_class(verdict: Verdict) -> &'static str {
         Verdict::Error => "error",
         Verdict::Xfail => "xfail",
         Verdict::Xpass => "xpass",
+        Verdict::NotImplemented => "not-implemented",
+        Verdict::Skipped => "skipped",
     }
 }
 
 /// Every verdict in the order summaries list them.
-pub const VERDICTS: [Verdict; 6] = [
+pub const VERDICTS: [Verdict; 8] = [
     Verdict::Pass,
     Verdict::Fail,
     Verdict::NonStrict,
     Verdict::Error,
     Verdict::Xfail,
     Verdict::Xpass,
+    Verdict::NotImplemented,
+    Verdict::Skipped,
 ];
 
 /// The anchor of a case (or phase: `random.sequences`, `concurrent.linearizability`) in a

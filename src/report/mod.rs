@@ -41,6 +41,16 @@ pub struct Summary {
     pub errors: u64,
     pub xfail: u64,
     pub xpass: u64,
+    /// Operations of the eleven the endpoint does not implement (one entry each, spec §11).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_implemented: u64,
+    /// Cases not run to the end because an operation they need is not implemented.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -52,6 +62,8 @@ impl Summary {
             Verdict::Error => self.errors += 1,
             Verdict::Xfail => self.xfail += 1,
             Verdict::Xpass => self.xpass += 1,
+            Verdict::NotImplemented => self.not_implemented += 1,
+            Verdict::Skipped => self.skipped += 1,
         }
     }
 
@@ -73,11 +85,20 @@ impl Summary {
             Verdict::Error => self.errors,
             Verdict::Xfail => self.xfail,
             Verdict::Xpass => self.xpass,
+            Verdict::NotImplemented => self.not_implemented,
+            Verdict::Skipped => self.skipped,
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.passed + self.failed + self.non_strict + self.errors + self.xfail + self.xpass
+        self.passed
+            + self.failed
+            + self.non_strict
+            + self.errors
+            + self.xfail
+            + self.xpass
+            + self.not_implemented
+            + self.skipped
     }
 
     /// Exit status rule: nothing failed, errored or passed unexpectedly, and something ran.
@@ -85,12 +106,21 @@ impl Summary {
         self.total() > 0 && self.failed == 0 && self.errors == 0 && self.xpass == 0
     }
 
-    /// `N passed, N failed` first (what CI systems read), then the other counts.
+    /// `N passed, N failed` first (what CI systems read), then the other counts; the
+    /// not-implemented operations and skipped cases only when there are some.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} passed, {} failed, {} non-strict, {} errors, {} xfail, {} xpass",
             self.passed, self.failed, self.non_strict, self.errors, self.xfail, self.xpass
-        )
+        );
+        if self.not_implemented + self.skipped > 0 {
+            let _ = write!(
+                line,
+                ", {} not implemented, {} skipped",
+                self.not_implemented, self.skipped
+            );
+        }
+        line
     }
 }
 
@@ -345,6 +375,12 @@ fn junit_status(verdict: Verdict, detail: &str) -> TestCaseStatus {
         Verdict::Error => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
             s.set_message(detail);
+            s
+        }
+        // Neither passed nor failed: JUnit's own word for it.
+        Verdict::NotImplemented | Verdict::Skipped => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(format!("{}: {detail}", verdict.label()));
             s
         }
     }

@@ -9,6 +9,7 @@ mod level;
 mod limits;
 mod names;
 mod pool;
+mod pool_wire;
 mod routes;
 pub mod seed_text;
 mod wire;
@@ -21,5 +22,6 @@ pub use names::{
     validate_record_value,
 };
 pub use pool::*;
+pub use pool_wire::*;
 pub use routes::{ROUTES, Route, route_of};
 pub use wire::*;

@@ -1,6 +1,8 @@
 //! The route table of the whole service (SPEC §10): all 17 operations of Cognito Sync, the six
-//! of the dataset API this project models and the eleven it does not. A checker that wants an
-//! *unknown* route must pick one outside this table: every route here is real.
+//! of the dataset API (SPEC §2–§4) and the eleven pool-level and push-sync operations (§11).
+//! All are modelled; an endpoint may leave the eleven unimplemented (AMB-OTHER-OPERATIONS). A
+//! checker that wants an *unknown* route must pick one outside this table: every route here is
+//! real.
 
 /// One operation's HTTP route, as the service model's `http.requestUri` gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,7 +11,9 @@ pub struct Route {
     pub method: &'static str,
     /// Path template with `{Label}` segments, without a query string.
     pub template: &'static str,
-    /// Whether this project models the operation (the dataset API, SPEC §2–§4).
+    /// Whether the operation is one of the six of the dataset API (SPEC §2–§4), which every
+    /// endpoint must serve; `false` for the eleven of §11, which it may leave unimplemented.
+    /// (All 17 are modelled since §11; the name stays for the code that reads it.)
     pub modelled: bool,
 }
 
@@ -156,7 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn six_routes_are_modelled_and_eleven_are_not() {
+    fn six_routes_are_the_dataset_api_and_eleven_may_be_unimplemented() {
         assert_eq!(ROUTES.iter().filter(|r| r.modelled).count(), 6);
         assert_eq!(ROUTES.iter().filter(|r| !r.modelled).count(), 11);
     }

@@ -6,6 +6,7 @@ pub mod events;
 pub mod linear;
 pub mod machine;
 pub mod netfuzz;
+pub mod operations;
 pub mod pacer;
 pub mod partition;
 pub mod refusal;

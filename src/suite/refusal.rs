@@ -63,6 +63,15 @@ impl RawRule<'static> {
         accepted: Allow::Reference,
     };
 
+    /// A request to one of the eleven that an implementing endpoint must refuse too (a
+    /// required member missing, a device never registered, a bulk publish without a stream):
+    /// any 4xx with the ERR-1 shape, whether the operation is implemented or not; never a 2xx.
+    pub const OTHER_OPERATION_REFUSED: RawRule<'static> = RawRule {
+        kinds: &[],
+        other_refusal: Allow::Reference,
+        accepted: Allow::No,
+    };
+
     /// A (method, path) outside the service's route table: any 4xx with the ERR-1 shape; the
     /// spec does not say what the service answers there, so a 2xx is NON-STRICT.
     pub const UNKNOWN_ROUTE: RawRule<'static> = RawRule {

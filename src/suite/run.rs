@@ -8,6 +8,7 @@ use tokio::task::JoinSet;
 
 use super::cases::{Case, Level};
 use super::events::{Event, Events};
+use super::operations::OperationBook;
 use super::pacer::{Jobs, Pacer};
 use super::partition::Partition;
 use super::session::{Namer, Now, Session};
@@ -71,6 +72,8 @@ pub fn judge_case(
             ambiguities,
         ),
         Err(Stop::Harness(why)) => (Verdict::Error, Some(why.clone()), ambiguities),
+        Err(Stop::NotImplemented(why)) => (Verdict::NotImplemented, Some(why.clone()), ambiguities),
+        Err(Stop::Skipped(why)) => (Verdict::Skipped, Some(why.clone()), ambiguities),
         Ok(()) if !ambiguities.is_empty() => (
             Verdict::NonStrict,
             Some(format!(
@@ -113,12 +116,23 @@ pub fn settle(
 
 /// Runs one case on a fresh session (lane `lane` of the run's identities).
 pub async fn run_case(plan: &Plan, case: Case, lane: u32) -> CaseReport {
+    run_case_with(plan, case, lane, Arc::new(OperationBook::default())).await
+}
+
+/// [`run_case`], sharing what the run learned about the eleven pool-level operations.
+pub async fn run_case_with(
+    plan: &Plan,
+    case: Case,
+    lane: u32,
+    operations: Arc<OperationBook>,
+) -> CaseReport {
     let started = Instant::now();
     let mut session = Session::new(
         plan.endpoint.clone(),
         plan.clock.clone(),
         Namer::new(plan.run_id, lane),
-    );
+    )
+    .with_operations(operations);
     let result = (case.run)(&mut session).await;
     if !plan.keep {
         session.clean_up().await;
@@ -159,17 +173,39 @@ pub async fn run_cases_paced(
     pacer: &mut Pacer,
     mut done: impl FnMut(&CaseReport),
 ) -> Vec<CaseReport> {
-    let mut pending = cases.into_iter().enumerate();
-    let mut in_flight = JoinSet::new();
+    let operations = Arc::new(OperationBook::default());
     let mut failed = 0usize;
     let mut reports = Vec::new();
+    // The first call of each of the eleven operations (spec §11) comes first, one after the
+    // other in dependency order, so the run knows which ones the endpoint implements before
+    // any case that needs them starts.
+    let (mut probes, rest): (Vec<_>, Vec<_>) = cases
+        .into_iter()
+        .enumerate()
+        .partition(|(_, case)| super::cases::probe_rank(case.id).is_some());
+    probes.sort_by_key(|(_, case)| super::cases::probe_rank(case.id));
+    for (index, case) in probes {
+        if plan.enough_failed(failed) {
+            break;
+        }
+        let report = run_case_with(plan, case, index as u32 + 1, operations.clone()).await;
+        failed += usize::from(report.verdict.fails_run());
+        done(&report);
+        reports.push((index, report));
+    }
+    let mut pending = rest.into_iter();
+    let mut in_flight = JoinSet::new();
     loop {
         while in_flight.len() < pacer.limit() && !plan.enough_failed(failed) {
             let Some((index, case)) = pending.next() else {
                 break;
             };
             let plan = plan.clone();
-            in_flight.spawn(async move { (index, run_case(&plan, case, index as u32 + 1).await) });
+            let operations = operations.clone();
+            in_flight.spawn(async move {
+                let lane = index as u32 + 1;
+                (index, run_case_with(&plan, case, lane, operations).await)
+            });
         }
         let Some(joined) = in_flight.join_next().await else {
             break;
@@ -344,11 +380,23 @@ pub fn selected_cases(options: &SuiteOptions) -> Vec<Case> {
     } else {
         &options.only
     };
-    super::cases::select(only, &options.skip)
+    let mut selected: Vec<Case> = super::cases::select(only, &options.skip)
         .into_iter()
         .filter(|c| !options.only_exact || options.only.iter().any(|id| id == c.id))
         .filter(|c| options.partition.has_case(c.id))
-        .collect()
+        .collect();
+    // A case of the eleven pool-level operations needs their first calls to have run: every
+    // shard and every selection that holds one also runs the probes (unless `--skip`ped).
+    if selected.iter().any(|c| super::cases::needs_probes(c.id)) {
+        let probes: Vec<Case> = super::cases::select(&[], &options.skip)
+            .into_iter()
+            .filter(|c| super::cases::probe_rank(c.id).is_some())
+            .filter(|c| !selected.iter().any(|s| s.id == c.id))
+            .collect();
+        selected.extend(probes);
+        selected.sort_by_key(|c| c.id);
+    }
+    selected
 }
 
 /// Runs the selected named cases, then the random phase, then the concurrent phase, telling

@@ -11,17 +11,24 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::operations::{OperationBook, Support, not_implemented};
 use super::refusal::{Allow, RawRule, judge};
 use super::token_book::TokenBook;
 pub use super::token_book::TokenChoice;
 use super::verdict::{Step, StepVerdict, Stop};
 use crate::client::{
-    Endpoint, Exchange, RawRequest, Reply, Transport, Trouble, decode, to_raw, walk,
+    Endpoint, Exchange, PAGES_PER_WALK_MAX, RawRequest, RawResponse, Reply, Transport, Trouble,
+    decode, pool_to_raw, to_raw, walk,
 };
-use crate::model::{Call, Expected, Judgement, Model, Observed, TokenClaim};
+use crate::model::{
+    Ambiguity, Call, Expected, Judgement, Model, Observed, PoolObserved, TokenClaim,
+};
 use crate::spec::{
-    DatasetPath, DeleteDatasetRequest, ErrorKind, IdentityPath, ListRecordsRequest, RecordPatch,
-    Request, Timestamp, UpdateRecordsBody, UpdateRecordsRequest,
+    BulkPublishDetails, BulkPublishResponse, CognitoEvents, DatasetPath, DeleteDatasetRequest,
+    DescribeIdentityPoolUsageResponse, ErrorKind, IdentityPath, ListIdentityPoolUsageResponse,
+    ListRecordsRequest, PoolConfigurationResponse, PoolRequest, RecordPatch,
+    RegisterDeviceResponse, Request, Timestamp, USAGE_LAG_SECS_MAX, UpdateRecordsBody,
+    UpdateRecordsRequest,
 };
 
 /// Where the suite reads the time (seconds since the Unix epoch), passed in so the suite itself
@@ -44,6 +51,29 @@ impl Namer {
     /// The run's identity pool: `us-east-1:<run>-c065-4000-8000-000000000000`.
     pub fn pool(&self) -> String {
         format!("us-east-1:{:08x}-c065-4000-8000-000000000000", self.run)
+    }
+
+    /// The lane's own identity pools, for the eleven pool-level operations (spec §11): a pool
+    /// holds configuration, events, devices and a bulk publish, so each case gets pools no
+    /// other case touches. `us-east-1:<run>-c065-4000-9000-<lane><n>`: a lane's pools sort
+    /// next to each other.
+    pub fn own_pool(&self, n: u16) -> String {
+        format!(
+            "us-east-1:{:08x}-c065-4000-9000-{:08x}{n:04x}",
+            self.run, self.lane
+        )
+    }
+
+    /// A pool no other lane and no earlier call names: `us-east-1:<run>-c065-4000-a<lane>-<n>`,
+    /// for a run that needs a private pool per session (the network fuzzer).
+    pub fn fresh_pool(&mut self) -> String {
+        self.next += 1;
+        format!(
+            "us-east-1:{:08x}-c065-4000-a{:03x}-{:012x}",
+            self.run,
+            self.lane & 0xfff,
+            self.next
+        )
     }
 
     /// A fresh identity in the run's pool, unique within the run.
@@ -71,6 +101,7 @@ pub struct Session<T: Transport = Endpoint> {
     written: BTreeSet<DatasetPath>,
     steps: Vec<Step>,
     content_type: Option<String>,
+    operations: Arc<OperationBook>,
 }
 
 /// The observed answer of one step, for cases that look further than the model does.
@@ -101,6 +132,37 @@ impl<T: Transport> Session<T> {
             written: BTreeSet::new(),
             steps: Vec::new(),
             content_type: None,
+            operations: Arc::new(OperationBook::default()),
+        }
+    }
+
+    /// What the run learned about the eleven pool-level operations (spec §11).
+    pub fn operations(&self) -> &Arc<OperationBook> {
+        &self.operations
+    }
+
+    /// Shares what the run learned about the eleven pool-level operations (spec §11).
+    pub fn with_operations(mut self, operations: Arc<OperationBook>) -> Session<T> {
+        self.operations = operations;
+        self
+    }
+
+    /// This session's own identity pool (see [`Namer::own_pool`]): the one pool its calls of
+    /// the eleven pool-level operations configure.
+    pub fn pool(&self) -> String {
+        self.namer.own_pool(0)
+    }
+
+    /// Another pool of this session's own (`n` > 0), next to [`Session::pool`] in name order.
+    pub fn pool_n(&self, n: u16) -> String {
+        self.namer.own_pool(n)
+    }
+
+    /// A fresh identity of this run in `pool`.
+    pub fn identity_in(&mut self, pool: &str) -> IdentityPath {
+        IdentityPath {
+            identity_pool_id: pool.to_owned(),
+            ..self.namer.identity()
         }
     }
 
@@ -489,6 +551,250 @@ impl<T: Transport> Session<T> {
             let _ = self.endpoint.call::<serde_json::Value>(&request).await;
         }
     }
+}
+
+impl<T: Transport> Session<T> {
+    /// The first call of one of the eleven operations (spec §11): a 4xx in the ERR-1 shape
+    /// marks the operation not implemented for the whole run and ends the case with that one
+    /// line ([`Stop::NotImplemented`]); any other answer is judged as [`Session::pool_call`]
+    /// judges it, and marks the operation implemented.
+    pub async fn probe(&mut self, request: PoolRequest) -> Result<PoolObserved, Stop> {
+        let operation = request.operation_name();
+        let raw = pool_to_raw(&request);
+        let (result, exchange) = self.endpoint.send(&raw).await;
+        if let Ok(response) = &result
+            && let Some(line) = not_implemented(operation, response)
+        {
+            self.operations
+                .learn(operation, Support::NotImplemented(line.clone()));
+            self.steps.push(Step {
+                operation: operation.to_owned(),
+                exchanges: vec![exchange],
+                expected: format!(
+                    "{}; or any 4xx with the error shape: not implemented [AMB-OTHER-OPERATIONS]",
+                    self.model.expect_pool(&request)
+                ),
+                actual: line.clone(),
+                verdict: StepVerdict::Reference,
+            });
+            return Err(Stop::NotImplemented(line));
+        }
+        self.operations.learn(operation, Support::Implemented);
+        self.pool_judged(request, Some((result, exchange))).await
+    }
+
+    /// A call of the eleven pool-level operations (spec §11), judged against the model's
+    /// outcomes; a ListIdentityPoolUsage follows `NextToken` to the end. An operation the run
+    /// found not implemented ends the case as skipped. Pool usage that does not match yet is
+    /// asked again for up to `USAGE_LAG_SECS_MAX` (AMB-USAGE-LAG); a matching first answer
+    /// costs no wait.
+    pub async fn pool_call(&mut self, request: PoolRequest) -> Result<PoolObserved, Stop> {
+        let operation = request.operation_name();
+        if let Some(Support::NotImplemented(line)) = self.operations.get(operation) {
+            return Err(Stop::Skipped(format!("skipped: {line}")));
+        }
+        self.pool_judged(request, None).await
+    }
+
+    async fn pool_judged(
+        &mut self,
+        request: PoolRequest,
+        first: Option<(Result<RawResponse, Trouble>, Exchange)>,
+    ) -> Result<PoolObserved, Stop> {
+        let operation = request.operation_name();
+        let expectation = self.model.expect_pool(&request);
+        let usage = matches!(
+            request,
+            PoolRequest::DescribeIdentityPoolUsage { .. }
+                | PoolRequest::ListIdentityPoolUsage { .. }
+        );
+        let polls_max = if usage { USAGE_LAG_SECS_MAX * 2 } else { 0 };
+        let mut first = first;
+        let mut poll = 0;
+        loop {
+            let mut exchanges = Vec::new();
+            let observed = match first.take() {
+                Some((result, exchange)) => {
+                    exchanges.push(exchange);
+                    match result.and_then(|response| pool_observed(&request, &response)) {
+                        Ok(PoolObserved::UsagePages(pages)) => {
+                            self.walk_pool_usage(&request, pages, &mut exchanges).await
+                        }
+                        other => other,
+                    }
+                }
+                None => self.send_pool(&request, &mut exchanges).await,
+            };
+            let observed = match observed {
+                Ok(o) => o,
+                Err(trouble) => {
+                    self.steps.push(Step {
+                        operation: operation.to_owned(),
+                        exchanges,
+                        expected: expectation.to_string(),
+                        actual: trouble.to_string(),
+                        verdict: StepVerdict::Trouble {
+                            trouble: trouble.to_string(),
+                        },
+                    });
+                    return Err(Stop::Finding(trouble.to_string()));
+                }
+            };
+            let (judgement, matched) = expectation.judge(&observed);
+            if matches!(judgement, Judgement::Mismatch(_)) && poll < polls_max {
+                poll += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                continue;
+            }
+            let judgement = match judgement {
+                Judgement::Reference if poll > 0 => Judgement::NonStrict(vec![Ambiguity::UsageLag]),
+                Judgement::NonStrict(mut a) if poll > 0 => {
+                    a.push(Ambiguity::UsageLag);
+                    a.sort();
+                    Judgement::NonStrict(a)
+                }
+                other => other,
+            };
+            if let Some(index) = matched {
+                self.model
+                    .advance_pool(&request, &expectation, index, &observed);
+            }
+            let verdict = match &judgement {
+                Judgement::Reference => StepVerdict::Reference,
+                Judgement::NonStrict(a) => StepVerdict::NonStrict {
+                    ambiguities: a.iter().map(|x| x.id().to_owned()).collect(),
+                },
+                Judgement::Mismatch(m) => StepVerdict::Mismatch {
+                    first_difference: m.first_difference.clone(),
+                },
+            };
+            self.steps.push(Step {
+                operation: operation.to_owned(),
+                exchanges,
+                expected: expectation.to_string(),
+                actual: observed.to_string(),
+                verdict,
+            });
+            return match judgement {
+                Judgement::Mismatch(m) => Err(Stop::Finding(m.first_difference)),
+                _ => Ok(observed),
+            };
+        }
+    }
+
+    /// Sends a call of the eleven (a ListIdentityPoolUsage page walk) and reads the answer.
+    async fn send_pool(
+        &self,
+        request: &PoolRequest,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<PoolObserved, Trouble> {
+        let (result, exchange) = self.endpoint.send(&pool_to_raw(request)).await;
+        exchanges.push(exchange);
+        match pool_observed(request, &result?)? {
+            PoolObserved::UsagePages(pages) => {
+                self.walk_pool_usage(request, pages, exchanges).await
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Follows `NextToken` from the pages read so far to the end of a ListIdentityPoolUsage.
+    async fn walk_pool_usage(
+        &self,
+        request: &PoolRequest,
+        mut pages: Vec<ListIdentityPoolUsageResponse>,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<PoolObserved, Trouble> {
+        let PoolRequest::ListIdentityPoolUsage { max_results, .. } = request else {
+            return Ok(PoolObserved::UsagePages(pages));
+        };
+        loop {
+            let next = pages
+                .last()
+                .and_then(|p| p.next_token.clone())
+                .filter(|t| !t.is_empty());
+            let Some(token) = next else {
+                return Ok(PoolObserved::UsagePages(pages));
+            };
+            if pages.len() >= PAGES_PER_WALK_MAX {
+                return Err(Trouble::BadShape(format!(
+                    "NextToken still present after {PAGES_PER_WALK_MAX} pages"
+                )));
+            }
+            let page_request = PoolRequest::ListIdentityPoolUsage {
+                max_results: *max_results,
+                next_token: Some(token),
+            };
+            let (result, exchange) = self.endpoint.send(&pool_to_raw(&page_request)).await;
+            exchanges.push(exchange);
+            match pool_observed(&page_request, &result?)? {
+                PoolObserved::UsagePages(mut page) => pages.append(&mut page),
+                other => return Ok(other),
+            }
+        }
+    }
+}
+
+/// Reads an answer to a call of the eleven: an error, or the operation's success shape (a 2xx
+/// whose body is not that shape is trouble, a finding).
+pub fn pool_observed(
+    request: &PoolRequest,
+    response: &RawResponse,
+) -> Result<PoolObserved, Trouble> {
+    fn read<T: serde::de::DeserializeOwned>(response: &RawResponse) -> Result<T, Trouble> {
+        match decode::<T>(response) {
+            Reply::Success(v) => Ok(v),
+            Reply::Broken(t) => Err(t),
+            Reply::Error(e) => Err(Trouble::BadShape(format!("status {}", e.status))),
+        }
+    }
+    if !(200..300).contains(&response.status) {
+        return Ok(match decode::<serde_json::Value>(response) {
+            Reply::Error(e) => PoolObserved::Error {
+                status: e.status,
+                kind: e.kind,
+                message: e.body.and_then(|b| b.message),
+            },
+            _ => PoolObserved::Error {
+                status: response.status,
+                kind: None,
+                message: None,
+            },
+        });
+    }
+    Ok(match request {
+        PoolRequest::DescribeIdentityPoolUsage { .. } => PoolObserved::Usage(
+            read::<DescribeIdentityPoolUsageResponse>(response)?.identity_pool_usage,
+        ),
+        PoolRequest::ListIdentityPoolUsage { .. } => {
+            PoolObserved::UsagePages(vec![read::<ListIdentityPoolUsageResponse>(response)?])
+        }
+        PoolRequest::SetIdentityPoolConfiguration { .. }
+        | PoolRequest::GetIdentityPoolConfiguration { .. } => {
+            PoolObserved::Configuration(read::<PoolConfigurationResponse>(response)?)
+        }
+        PoolRequest::GetCognitoEvents { .. } => {
+            PoolObserved::Events(read::<CognitoEvents>(response)?.events)
+        }
+        // No output members: `{}` or no body at all.
+        PoolRequest::SetCognitoEvents { .. }
+        | PoolRequest::SubscribeToDataset { .. }
+        | PoolRequest::UnsubscribeFromDataset { .. } => {
+            if !response.body.is_empty() {
+                read::<serde_json::Map<String, serde_json::Value>>(response)?;
+            }
+            PoolObserved::Done
+        }
+        PoolRequest::RegisterDevice { .. } => {
+            PoolObserved::Device(read::<RegisterDeviceResponse>(response)?.device_id)
+        }
+        PoolRequest::BulkPublish { .. } => {
+            PoolObserved::BulkStarted(read::<BulkPublishResponse>(response)?.identity_pool_id)
+        }
+        PoolRequest::GetBulkPublishDetails { .. } => {
+            PoolObserved::BulkDetails(read::<BulkPublishDetails>(response)?)
+        }
+    })
 }
 
 /// How an allowed raw answer went.

@@ -19,6 +19,12 @@ pub enum Verdict {
     Xfail,
     /// Listed in `--expect-fail` but did not fail: the list is stale, which fails the run.
     Xpass,
+    /// The case's first call of an operation of the eleven (spec §11) was answered with a 4xx
+    /// in the ERR-1 shape: the endpoint does not implement it. One per operation; a note.
+    NotImplemented,
+    /// Not run to the end: an operation it needs is not implemented (reported once, by the
+    /// operation's `NotImplemented` entry). Neither a pass nor a failure.
+    Skipped,
 }
 
 impl Verdict {
@@ -30,6 +36,8 @@ impl Verdict {
             Verdict::Error => "ERROR",
             Verdict::Xfail => "XFAIL",
             Verdict::Xpass => "XPASS",
+            Verdict::NotImplemented => "NOT-IMPLEMENTED",
+            Verdict::Skipped => "SKIP",
         }
     }
 
@@ -91,4 +99,11 @@ pub enum Stop {
     /// The suite itself is inconsistent (a case's intent disagrees with the model).
     #[error("harness: {0}")]
     Harness(String),
+    /// The first call of an operation showed that the endpoint does not implement it
+    /// (spec §11): `not implemented: BulkPublish (404 UnknownOperationException)`.
+    #[error("{0}")]
+    NotImplemented(String),
+    /// An operation the case needs is known not to be implemented.
+    #[error("{0}")]
+    Skipped(String),
 }

@@ -26,7 +26,7 @@ const MALFORMED: [ErrorKind; 3] = [
 cases! {
     "errors.other-operations.answered", Must, ["AMB-OTHER-OPERATIONS", "ERR-1", "ERR-3"],
     "The service's other eleven operations are answered",
-    "Each of the 11 operations this suite does not model (RegisterDevice, BulkPublish, ...) is answered as implemented (2xx JSON) or with a 4xx error shape, never 5xx or a dropped connection, and the dataset API's data is unchanged."
+    "Each of the 11 pool-level operations (§11), called with an empty body, is answered as implemented (2xx JSON) or with a 4xx error shape (not implemented), never 5xx or a dropped connection; the ones an implementing endpoint must refuse too (RegisterDevice and SetCognitoEvents without their required members, Subscribe/Unsubscribe of a device never registered, BulkPublish without a stream) are never answered 2xx; the dataset API's data is unchanged."
         => other_operations;
 
     "errors.wire.conflict-409", Must, ["ERR-1", "ERR-2", "UR-2"],
@@ -449,8 +449,17 @@ async fn other_operations(s: &mut Session) -> Result<(), Stop> {
             headers,
             body,
         };
-        s.raw_judged(route.operation, raw, RawRule::OTHER_OPERATION)
-            .await?;
+        // With `{}` and a device never registered, these break a rule of §11 whether the
+        // endpoint implements them or not.
+        let rule = match route.operation {
+            "RegisterDevice"
+            | "SetCognitoEvents"
+            | "SubscribeToDataset"
+            | "UnsubscribeFromDataset"
+            | "BulkPublish" => RawRule::OTHER_OPERATION_REFUSED,
+            _ => RawRule::OTHER_OPERATION,
+        };
+        s.raw_judged(route.operation, raw, rule).await?;
     }
     s.list(&path).await?;
     Ok(())

@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use super::genome::{Input, Tweak};
 use super::mutations::{GARBAGE_TOKEN, Malformed, Mutator};
 use super::oracle::FuzzOracle;
 use super::patches::patches;
+use super::pool;
 use super::shrink::{sendable, shrink_candidates};
 use super::signature;
 use super::{
@@ -34,6 +36,7 @@ use crate::spec::{
     DatasetPath, DescribeDatasetRequest, DescribeIdentityUsageRequest, IdentityPath,
     ListDatasetsRequest, ListRecordsRequest, RECORD_KEY_LEN_MAX, RecordPatch,
 };
+use crate::suite::operations::OperationBook;
 use crate::suite::refusal::{Allow, RawRule, judge};
 use crate::suite::session::{Namer, Now, Session, TokenChoice, dataset_of};
 use crate::suite::verdict::{Step, StepVerdict, Stop};
@@ -72,7 +75,11 @@ struct Fuzzer<'a> {
     /// Names this worker's identities, carried from session to session so they never repeat.
     namer: Namer,
     session: Session,
+    /// The session's own pool (a fresh one per session: the model knows all it holds).
+    pool: String,
     identities: Vec<IdentityPath>,
+    /// Which of the eleven pool-level operations the endpoint implements, for every worker.
+    operations: Arc<OperationBook>,
     steps_counted: usize,
     /// Signatures the current input reached.
     signatures: Vec<String>,
@@ -208,12 +215,14 @@ impl Fuzzer<'_> {
     /// deleted unjudged.
     async fn next_session(&mut self) {
         self.count_session_requests();
-        let mut session = Session::new(
-            self.endpoint.clone(),
-            self.clock.clone(),
-            self.namer.clone(),
-        );
-        self.identities = vec![session.identity(), session.identity()];
+        let mut namer = self.namer.clone();
+        self.pool = namer.fresh_pool();
+        let mut session = Session::new(self.endpoint.clone(), self.clock.clone(), namer)
+            .with_operations(self.operations.clone());
+        self.identities = vec![
+            session.identity_in(&self.pool),
+            session.identity_in(&self.pool),
+        ];
         self.namer = session.namer().clone();
         std::mem::swap(&mut self.session, &mut session);
         session.clean_up().await;
@@ -335,6 +344,9 @@ impl Fuzzer<'_> {
     /// One call of valid traffic through the session (judged by the model).
     async fn valid_call(&mut self) -> Result<(), Stop> {
         self.shared.borrow_mut().report.valid_calls += 1;
+        if self.rng.random_bool(0.2) {
+            return self.pool_call().await;
+        }
         let path = self.pick_dataset();
         match self.rng.random_range(0..20) {
             0..=8 => {
@@ -413,6 +425,35 @@ impl Fuzzer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A call of one of the eleven pool-level operations (spec §11) in the session's own pool,
+    /// judged by the model. An operation's first call in the run is made only where the
+    /// model's reference answer is a 200, so that a 4xx in the ERR-1 shape can only mean "not
+    /// implemented" (then its calls are not judged further: no findings).
+    async fn pool_call(&mut self) -> Result<(), Stop> {
+        let identity = self.pick_identity();
+        let path = self.pick_dataset();
+        let (request, shape) = pool::draw(
+            &mut self.rng,
+            self.session.model(),
+            &self.pool,
+            &identity,
+            &path,
+        );
+        let operation = request.operation_name();
+        self.signatures.push(signature::of_shape(operation, &shape));
+        let result = match self.operations.get(operation) {
+            Some(_) => self.session.pool_call(request).await,
+            None if pool::reference_is_success(self.session.model(), &request) => {
+                self.session.probe(request).await
+            }
+            None => return Ok(()),
+        };
+        match result {
+            Ok(_) | Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
     }
 
     async fn send(&mut self, request: &RawRequest) -> Result<RawResponse, Trouble> {
@@ -594,6 +635,8 @@ impl Fuzzer<'_> {
                 return Ok(true);
             }
             Err(Stop::Harness(h)) => return Err(NetFuzzError::Harness(h)),
+            // An operation of the eleven the endpoint does not implement: nothing to judge.
+            Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => return Ok(false),
         };
         {
             let mut shared = self.shared.borrow_mut();
@@ -661,6 +704,7 @@ impl Fuzzer<'_> {
                 Ok(true)
             }
             Err(Stop::Harness(h)) => Err(NetFuzzError::Harness(h)),
+            Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => Ok(false),
         }
     }
 
@@ -692,6 +736,7 @@ impl Fuzzer<'_> {
                     true
                 }
                 Err(Stop::Harness(h)) => return Err(NetFuzzError::Harness(h)),
+                Err(Stop::NotImplemented(_) | Stop::Skipped(_)) => false,
             }
         } else {
             self.malformed_round().await?
@@ -849,11 +894,13 @@ pub async fn run(
         started: Instant::now(),
         running: workers,
     });
+    let operations = Arc::new(OperationBook::default());
     let mut fuzzers: Vec<Fuzzer<'_>> = (0..workers)
         .map(|worker| {
             // Lane = worker: identities of different workers never collide.
             let namer = Namer::new(options.run_id, worker as u32);
-            let session = Session::new(endpoint.clone(), clock.clone(), namer.clone());
+            let session = Session::new(endpoint.clone(), clock.clone(), namer.clone())
+                .with_operations(operations.clone());
             let seed = options.seed.wrapping_add(worker as u64);
             Fuzzer {
                 endpoint,
@@ -865,7 +912,9 @@ pub async fn run(
                 tweak: None,
                 namer,
                 session,
+                pool: String::new(),
                 identities: Vec::new(),
+                operations: operations.clone(),
                 steps_counted: 0,
                 signatures: Vec::new(),
                 ran: Input { genes: Vec::new() },

@@ -34,6 +34,7 @@ mod genome;
 mod mutations;
 mod oracle;
 mod patches;
+mod pool;
 mod shrink;
 mod signature;
 

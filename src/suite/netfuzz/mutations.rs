@@ -669,11 +669,23 @@ fn fill(route: &Route, path: &DatasetPath) -> String {
         .join("/")
 }
 
-/// A request to one of the service's operations this project does not model (SPEC §10), for
-/// the run's own pool, identity and dataset: the endpoint may serve it or refuse it
-/// (AMB-OTHER-OPERATIONS), but never with a 5xx or without the ERR-1 shape, and it must not
-/// touch the dataset's records.
+/// A request to one of the eleven pool-level operations (SPEC §10, §11) for the run's own
+/// pool, identity and dataset: half the time one every reading of §11 refuses, implemented or
+/// not (a constraint broken, a required member missing, a device never registered, a cut
+/// body); otherwise the operation's route with `{}` (POST) or no body, which the endpoint may
+/// serve or refuse (AMB-OTHER-OPERATIONS) but which some operations must refuse when they are
+/// implemented too. Never a 5xx or an answer without the ERR-1 shape, and the dataset's
+/// records never change.
 pub(super) fn other_operation(rng: &mut StdRng, path: &DatasetPath) -> Malformed {
+    if rng.random_bool(0.5) {
+        let (label, request) = super::pool::malformed(rng, path);
+        return Malformed {
+            label,
+            request,
+            dataset: Some(path.clone()),
+            allows: RawRule::OTHER_OPERATION_REFUSED,
+        };
+    }
     let others: Vec<&'static Route> = ROUTES.iter().filter(|r| !r.modelled).collect();
     let route = others[rng.random_range(0..others.len())];
     let (headers, body) = if route.method == "POST" {
@@ -684,6 +696,14 @@ pub(super) fn other_operation(rng: &mut StdRng, path: &DatasetPath) -> Malformed
     } else {
         (Vec::new(), Vec::new())
     };
+    // `{}` lacks RegisterDevice's and SetCognitoEvents' required members; DEVICE_ID was never
+    // registered. (BulkPublish may start: valid calls may have configured a stream.)
+    let allows = match route.operation {
+        "RegisterDevice" | "SetCognitoEvents" | "SubscribeToDataset" | "UnsubscribeFromDataset" => {
+            RawRule::OTHER_OPERATION_REFUSED
+        }
+        _ => RawRule::OTHER_OPERATION,
+    };
     Malformed {
         label: format!("other-operation:{}", route.operation),
         request: RawRequest {
@@ -693,7 +713,7 @@ pub(super) fn other_operation(rng: &mut StdRng, path: &DatasetPath) -> Malformed
             body,
         },
         dataset: Some(path.clone()),
-        allows: RawRule::OTHER_OPERATION,
+        allows,
     }
 }
 
@@ -826,6 +846,7 @@ mod tests {
     #[test]
     fn other_operations_reach_each_unmodelled_route_with_the_runs_labels() {
         let mut seen = std::collections::BTreeSet::new();
+        let mut malformed = std::collections::BTreeSet::new();
         for seed in 0..2000 {
             let made = other_operation(&mut StdRng::seed_from_u64(seed), &path());
             let request = &made.request;
@@ -840,17 +861,34 @@ mod tests {
                 "{}",
                 request.path_and_query
             );
-            let names_the_pool = request.path_and_query.contains("us-east-1%3A0000abcd");
+            let names_the_pool = request
+                .path_and_query
+                .to_lowercase()
+                .contains("us-east-1%3a0000abcd");
             assert_eq!(
                 names_the_pool,
                 request.path_and_query != "/identitypools",
                 "{}",
                 request.path_and_query
             );
-            assert_eq!(made.allows, RawRule::OTHER_OPERATION);
-            assert_eq!(request.body.is_empty(), request.method != "POST");
-            seen.insert(made.label);
+            assert!(
+                made.allows == RawRule::OTHER_OPERATION
+                    || made.allows == RawRule::OTHER_OPERATION_REFUSED,
+                "{}",
+                made.label
+            );
+            seen.insert(route.map(|r| r.operation));
+            if made.label.matches(':').count() == 2 {
+                assert_eq!(
+                    made.allows,
+                    RawRule::OTHER_OPERATION_REFUSED,
+                    "{}",
+                    made.label
+                );
+                malformed.insert(made.label);
+            }
         }
         assert_eq!(seen.len(), 11, "{seen:?}");
+        assert_eq!(malformed.len(), 10, "{malformed:?}");
     }
 }
