@@ -148,6 +148,7 @@ pub enum Ambiguity {
     PageSize,
     BadQuery,
     OtherOperations,
+    ClientContext,
     OtherCredentials,
     PoolEmpty,
     UsageLag,
@@ -171,7 +172,7 @@ pub enum Ambiguity {
 
 impl Ambiguity {
     /// Every ambiguity, in SPEC §8 order, then §11's, then the `AMB-X-…` rows.
-    pub const ALL: [Ambiguity; 39] = [
+    pub const ALL: [Ambiguity; 40] = [
         Ambiguity::DupKey,
         Ambiguity::EmptyPatches,
         Ambiguity::EmptyValue,
@@ -192,6 +193,7 @@ impl Ambiguity {
         Ambiguity::PageSize,
         Ambiguity::BadQuery,
         Ambiguity::OtherOperations,
+        Ambiguity::ClientContext,
         Ambiguity::OtherCredentials,
         Ambiguity::PoolEmpty,
         Ambiguity::UsageLag,
@@ -236,6 +238,7 @@ impl Ambiguity {
             Ambiguity::PageSize => "AMB-PAGE-SIZE",
             Ambiguity::BadQuery => "AMB-BAD-QUERY",
             Ambiguity::OtherOperations => "AMB-OTHER-OPERATIONS",
+            Ambiguity::ClientContext => "AMB-CLIENT-CONTEXT",
             Ambiguity::OtherCredentials => "AMB-OTHER-CREDENTIALS",
             Ambiguity::PoolEmpty => "AMB-POOL-EMPTY",
             Ambiguity::UsageLag => "AMB-USAGE-LAG",
