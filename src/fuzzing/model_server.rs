@@ -436,10 +436,14 @@ impl Server {
             clock_ms,
         };
         let mut run = Run::new(&server, 0);
+        let ops = warm_up_ops();
         runtime.block_on(async {
-            for op in &warm_up_ops() {
+            for (i, op) in ops.iter().enumerate() {
                 if let Err(stop) = run.step(op).await {
-                    panic!("warm-up of a fresh service: {}", run.failure(&stop));
+                    panic!(
+                        "warm-up of a fresh service: {}",
+                        run.failure(&stop, &ops[..=i])
+                    );
                 }
             }
         });
@@ -492,7 +496,6 @@ struct Run {
     clock_ms: Arc<AtomicI64>,
     /// This input's identity IDs.
     identities: [String; IDENTITIES],
-    log: Vec<String>,
 }
 
 impl Run {
@@ -506,7 +509,6 @@ impl Run {
             service: Arc::clone(&server.service),
             clock_ms: Arc::clone(&server.clock_ms),
             identities: [identity_id(input, 0), identity_id(input, 1)],
-            log: Vec::new(),
         }
     }
 
@@ -548,7 +550,6 @@ impl Run {
     }
 
     async fn step(&mut self, op: &Op) -> Result<(), Stop> {
-        self.log.push(format!("  {op:?}"));
         match op {
             Op::Wait { secs } => {
                 self.clock_ms
@@ -640,12 +641,15 @@ impl Run {
         Ok(())
     }
 
-    /// The finding, with the sequence so far and the step that failed.
-    fn failure(&self, stop: &Stop) -> String {
+    /// The finding, with the sequence so far (`ops`, ending with the step that failed) and
+    /// that step's exchange. The sequence is formatted only here: formatting every step as it
+    /// ran cost time on every input.
+    fn failure(&self, stop: &Stop, ops: &[Op]) -> String {
+        let log: Vec<String> = ops.iter().map(|op| format!("  {op:?}")).collect();
         let mut text = format!(
             "the reference server's answer is outside the model's allowed set: {stop}\n\
              sequence so far:\n{}",
-            self.log.join("\n")
+            log.join("\n")
         );
         if let Some(step) = self.session.steps().last() {
             text.push_str(&format!(
@@ -680,9 +684,9 @@ pub fn run_scenario(scenario: &Scenario) {
         let shared = slot.get_or_insert_with(Shared::new);
         let mut run = shared.next_run();
         shared.runtime.block_on(async {
-            for op in &scenario.ops {
+            for (i, op) in scenario.ops.iter().enumerate() {
                 if let Err(stop) = run.step(op).await {
-                    panic!("{}", run.failure(&stop));
+                    panic!("{}", run.failure(&stop, &scenario.ops[..=i]));
                 }
             }
         });
@@ -781,9 +785,9 @@ mod tests {
             // The identities of the last `writes` again: the store must have forgotten them.
             let mut again = Run::new(&shared.server, shared.inputs - 1);
             shared.runtime.block_on(async {
-                for op in &reads.ops {
+                for (i, op) in reads.ops.iter().enumerate() {
                     if let Err(stop) = again.step(op).await {
-                        panic!("{}", again.failure(&stop));
+                        panic!("{}", again.failure(&stop, &reads.ops[..=i]));
                     }
                 }
             });

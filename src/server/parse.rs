@@ -536,10 +536,17 @@ struct RawPatch {
 pub(super) fn serialization_error(err: &serde_json::Error) -> Rejection {
     const SHOWN: usize = 300;
     let text = err.to_string();
-    let mut shown: String = text.chars().take(SHOWN).collect();
-    if text.chars().nth(SHOWN).is_some() {
-        shown.push_str("...");
-    }
+    // A character is at least one byte: a message of at most SHOWN bytes is shown whole
+    // without walking its characters.
+    let cut = if text.len() <= SHOWN {
+        None
+    } else {
+        text.char_indices().nth(SHOWN).map(|(end, _)| end)
+    };
+    let shown = match cut {
+        Some(end) => format!("{}...", &text[..end]),
+        None => text,
+    };
     Rejection::serialization(format!(
         "Request body is not a valid JSON document: {shown}"
     ))

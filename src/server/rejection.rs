@@ -169,9 +169,41 @@ impl From<rusqlite::Error> for Rejection {
 /// Keeps echoed client text short in messages.
 fn shorten(text: &str) -> String {
     const SHOWN: usize = 200;
-    let mut out: String = text.chars().take(SHOWN).collect();
-    if text.chars().nth(SHOWN).is_some() {
-        out.push_str("...");
+    // A character is at least one byte, so a text of at most SHOWN bytes is shown whole
+    // without walking its characters (every unroutable request comes through here).
+    if text.len() <= SHOWN {
+        return text.to_owned();
     }
-    out
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shortened_text_keeps_the_first_200_characters() {
+        let old = |text: &str| {
+            let mut out: String = text.chars().take(200).collect();
+            if text.chars().nth(200).is_some() {
+                out.push_str("...");
+            }
+            out
+        };
+        for text in [
+            String::new(),
+            "a".repeat(200),
+            "a".repeat(201),
+            "é".repeat(150),
+            "é".repeat(200),
+            "é".repeat(201),
+            "😀".repeat(199) + "ab",
+            "/x".repeat(500),
+        ] {
+            assert_eq!(shorten(&text), old(&text), "{} bytes", text.len());
+        }
+    }
 }
