@@ -83,8 +83,18 @@ fn check_len(
     min: usize,
     max: usize,
 ) -> Result<(), ConstraintError> {
-    // Count characters only as far as needed: a value may be megabytes long.
-    let chars = value.chars().take(max + 1).count();
+    // A character is 1–4 bytes of UTF-8, so the byte length often settles it without a count.
+    let bytes = value.len();
+    if bytes <= max && bytes.div_ceil(4) >= min {
+        return Ok(());
+    }
+    // `chars().count()` counts whole words at a time; the bounded walk is only for values too
+    // long to be worth counting in full (a value may be megabytes long).
+    let chars = if bytes <= 4 * (max + 1) {
+        value.chars().count()
+    } else {
+        value.chars().take(max + 1).count()
+    };
     if chars < min {
         return Err(ConstraintError::new(member, Rule::LenMin(min), value));
     }
@@ -350,6 +360,26 @@ mod tests {
             RecordKey::try_from("").expect_err("empty").rule,
             Rule::LenMin(1)
         );
+    }
+
+    #[test]
+    fn length_checks_agree_with_a_plain_character_count_for_every_width() {
+        for unit in ["a", "é", "€", "𝄞"] {
+            for (min, max) in [(0, 3), (1, 4), (2, 5), (1, 1024)] {
+                for n in [0, 1, 2, 3, 4, 5, 6, 1023, 1024, 1025, 4100] {
+                    let value = unit.repeat(n);
+                    let expected = if n < min {
+                        Err(Rule::LenMin(min))
+                    } else if n > max {
+                        Err(Rule::LenMax(max))
+                    } else {
+                        Ok(())
+                    };
+                    let got = check_len("M", &value, min, max).map_err(|e| e.rule);
+                    assert_eq!(got, expected, "{n} × {unit:?} in {min}..={max}");
+                }
+            }
+        }
     }
 
     #[test]
