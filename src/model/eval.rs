@@ -76,6 +76,13 @@ fn departures(model: &Model, call: &Call, now: Timestamp) -> Vec<Ambiguity> {
             if has_duplicate_keys(patches) {
                 found.push(Ambiguity::DupKey);
             }
+            if request
+                .client_context
+                .as_deref()
+                .is_some_and(|c| !client_context_is_plain(c))
+            {
+                found.push(Ambiguity::ClientContext);
+            }
             found.push(Ambiguity::TombstoneLimit);
             let dataset = model.dataset(&request.path);
             let recreating = dataset.is_some_and(|d| {
@@ -127,6 +134,15 @@ fn departures(model: &Model, call: &Call, now: Timestamp) -> Vec<Ambiguity> {
         Call::DescribeIdentityUsage(_) => found.push(Ambiguity::UnknownIdentity),
     }
     found
+}
+
+/// Whether an `x-amz-Client-Context` is what every server must take: padded standard base64
+/// (RFC 4648 §4) of UTF-8 text. Anything else may be refused or ignored (AMB-CLIENT-CONTEXT).
+fn client_context_is_plain(value: &str) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok())
 }
 
 fn colon_departure(path: &DatasetPath, found: &mut Vec<Ambiguity>) {
@@ -394,6 +410,15 @@ fn update_records(
     let well_formed = check_patches(patches, reading, &mut violations);
     if *token == TokenClaim::Missing {
         violations.push(BadInput::validation());
+    }
+    // AMB-CLIENT-CONTEXT: refused (reference) unless the reading ignores the header.
+    if request
+        .client_context
+        .as_deref()
+        .is_some_and(|c| !client_context_is_plain(c))
+        && reading != Some(Ambiguity::ClientContext)
+    {
+        violations.push(BadInput::of(ErrorKind::InvalidParameter));
     }
     if token_rejected(token, path, now, reading) {
         violations.push(BadInput::of(ErrorKind::InvalidParameter));

@@ -1900,3 +1900,43 @@ fn data_1_keys_differing_in_case_or_normalization_are_distinct() {
     assert_eq!(model.record_sync_count(&path("d"), "cafe\u{301}"), 4);
     assert_eq!(model.record_sync_count(&path("d"), "caf\u{e9}"), 3);
 }
+
+fn with_client_context(mut call: Call, context: &str) -> Call {
+    if let Call::UpdateRecords { request, .. } = &mut call {
+        request.client_context = Some(context.to_owned());
+    }
+    call
+}
+
+#[test]
+fn amb_client_context_a_bad_header_is_refused_or_ignored_and_a_plain_one_is_taken() {
+    let mut model = Model::new();
+    // base64 of `{"a":1}`, padded: every server takes it.
+    let plain = with_client_context(update("prefs", vec![replace("k", "v", 0)]), "eyJhIjoxfQ==");
+    let expectation = model.expect(&plain, NOW);
+    assert!(kinds(&expectation).is_empty());
+    assert!(is_mismatch(
+        &expectation.judge(&error(ErrorKind::InvalidParameter)).0
+    ));
+    // Not base64, and base64 of bytes that are not UTF-8.
+    for bad in ["%%not base64%%", "/w=="] {
+        let call = with_client_context(update("prefs", vec![replace("k", "v", 0)]), bad);
+        let expectation = model.expect(&call, NOW);
+        assert_eq!(
+            kinds(&expectation),
+            vec![(ErrorKind::InvalidParameter, vec![])],
+            "{bad}"
+        );
+        assert!(matches!(
+            model.observe(&call, NOW, &error(ErrorKind::InvalidParameter)),
+            Judgement::Reference
+        ));
+        assert!(!model.dataset_exists(&path("prefs")));
+    }
+    let ignored = with_client_context(update("prefs", vec![replace("k", "v", 0)]), "%%");
+    let accepted = answer(&model.expect(&plain, NOW).reference().expected);
+    assert_eq!(
+        model.expect(&ignored, NOW).judge(&accepted).0,
+        Judgement::NonStrict(vec![Ambiguity::ClientContext])
+    );
+}

@@ -196,13 +196,17 @@ async fn answer(service: &Service, request: Request) -> Response {
     // A bad x-amz-Client-Context is a step-5 refusal: after the shape and constraint checks.
     let (client_context, context_refused) = match parts.headers.get(CLIENT_CONTEXT_HEADER) {
         None => (None, None),
-        Some(value) if route.operation == OperationName::UpdateRecords => {
+        Some(value)
+            if route.operation == OperationName::UpdateRecords
+                && variant != Some(Variant::ClientContextIgnored) =>
+        {
             match client_context(value.as_bytes()) {
                 Ok(context) => (Some(context), None),
                 Err(rejection) => (None, Some(rejection)),
             }
         }
-        // Only UpdateRecords has the header; elsewhere it is ignored as any unknown header.
+        // Only UpdateRecords has the header; elsewhere it is ignored as any unknown header
+        // (and by the client-context-ignored variant everywhere).
         Some(value) => (
             Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
             None,

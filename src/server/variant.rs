@@ -45,6 +45,7 @@ pub enum Variant {
     ConnectionClose,
     Delay40ms,
     IntegerDates,
+    ClientContextIgnored,
     OtherOperations404,
     PoolEmpty404,
     UsageLag,
@@ -61,7 +62,7 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in a stable order (the order `--variant list` prints).
-    pub const ALL: [Variant; 43] = [
+    pub const ALL: [Variant; 44] = [
         Variant::DupKeyValidation,
         Variant::DupKeyAppliedInOrder,
         Variant::EmptyPatchesRejected,
@@ -93,6 +94,7 @@ impl Variant {
         Variant::ConnectionClose,
         Variant::Delay40ms,
         Variant::IntegerDates,
+        Variant::ClientContextIgnored,
         Variant::OtherOperations404,
         Variant::PoolEmpty404,
         Variant::UsageLag,
@@ -141,6 +143,7 @@ impl Variant {
             Variant::ConnectionClose => "connection-close",
             Variant::Delay40ms => "delay-40ms",
             Variant::IntegerDates => "integer-dates",
+            Variant::ClientContextIgnored => "client-context-ignored",
             Variant::OtherOperations404 => "other-operations-404",
             Variant::PoolEmpty404 => "pool-empty-404",
             Variant::UsageLag => "usage-lag",
@@ -284,6 +287,10 @@ impl Variant {
                 "CreationDate and LastModifiedDate are sent as whole epoch seconds (JSON \
                  integers), not with milliseconds (ERR-4)"
             }
+            Variant::ClientContextIgnored => {
+                "an x-amz-Client-Context that is not base64 of UTF-8 is ignored instead of \
+                 refused 400 InvalidParameterException (AMB-CLIENT-CONTEXT)"
+            }
             Variant::OtherOperations404 => {
                 "the service's 11 operations outside the dataset API are answered as unknown \
                  routes, 404 UnknownOperationException (AMB-OTHER-OPERATIONS)"
@@ -373,6 +380,7 @@ impl Variant {
             Variant::ConnectionClose => &["ERR-3"],
             Variant::Delay40ms => &[],
             Variant::IntegerDates => &["ERR-4", "DS-1"],
+            Variant::ClientContextIgnored => &["AMB-CLIENT-CONTEXT", "UR-3"],
             Variant::OtherOperations404 => &["AMB-OTHER-OPERATIONS", "ERR-1"],
             Variant::PoolEmpty404 => &["AMB-POOL-EMPTY", "POOL-1", "CFG-2", "EVT-1", "BULK-2"],
             Variant::UsageLag => &["AMB-USAGE-LAG", "POOL-1", "POOL-2"],

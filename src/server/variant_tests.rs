@@ -631,6 +631,52 @@ async fn other_operations_403() {
 }
 
 #[tokio::test]
+async fn client_context_ignored() {
+    async fn write_with_context(ep: &Endpoint, context: &str, value: &str, count: i64) -> Answer {
+        let token = ep.token("ds").await;
+        let body = json!({"SyncSessionToken": token, "RecordPatches": [put("a", value, count)]});
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri(dataset_path("ds"))
+            .header("x-amz-Client-Context", context)
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let response = super::handle(&ep.service, request).await;
+        let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get("x-amzn-ErrorType")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Answer {
+            status,
+            error_type,
+            headers: response.headers().clone(),
+            body: Value::Null,
+        }
+    }
+    let (reference, variant) = both(Variant::ClientContextIgnored, async |ep| {
+        // base64 of `{"a":1}`: taken by both.
+        let plain = write_with_context(ep, "eyJhIjoxfQ==", "1", 0).await;
+        let bad = write_with_context(ep, "%%not base64%%", "2", 1).await;
+        let listed = ep.list("ds", "").await;
+        (
+            outcome(&plain),
+            outcome(&bad),
+            listed.body["Records"][0]["Value"].clone(),
+        )
+    })
+    .await;
+    assert_eq!(reference.0, SUCCESS);
+    assert_eq!(reference.1, error(400, "InvalidParameterException"));
+    assert_eq!(variant.0, SUCCESS);
+    assert_eq!(variant.1, SUCCESS);
+    // Refused, the bad header changed nothing; ignored, the write went through.
+    assert_eq!(reference.2, json!("1"));
+    assert_eq!(variant.2, json!("2"));
+}
+
+#[tokio::test]
 async fn other_operations_404() {
     let (reference, variant) = both(Variant::OtherOperations404, async |ep| {
         let mut outcomes = Vec::new();

@@ -335,13 +335,26 @@ impl<T: Transport> Session<T> {
         patches: Option<Vec<RecordPatch>>,
         token: TokenChoice,
     ) -> Result<Answer, Stop> {
+        self.update_with_context(path, device_id, patches, token, None)
+            .await
+    }
+
+    /// [`Session::update_with`] with an `x-amz-Client-Context` header sent as given.
+    pub async fn update_with_context(
+        &mut self,
+        path: &DatasetPath,
+        device_id: Option<&str>,
+        patches: Option<Vec<RecordPatch>>,
+        token: TokenChoice,
+        client_context: Option<String>,
+    ) -> Result<Answer, Stop> {
         if self.tokens.needs_list(path, &token) {
             self.list(path).await?;
         }
         let (claim, token_string) = self.tokens.claim(path, &token);
         let request = UpdateRecordsRequest {
             path: path.clone(),
-            client_context: None,
+            client_context,
             body: UpdateRecordsBody {
                 device_id: device_id.map(str::to_owned),
                 record_patches: patches,

@@ -3,7 +3,8 @@
 //! non-reference one NON-STRICT.
 
 use super::support::{
-    DEVICE, call_intended, list_from, update_intended, write, write_rejected, write_reusing_token,
+    DEVICE, call_intended, list_from, update_intended, update_with_context_intended, write,
+    write_rejected, write_reusing_token,
 };
 use crate::model::Call;
 use crate::spec::{
@@ -89,6 +90,11 @@ cases! {
     "Writing a key's current value again counts as a write and raises the counts."
         => unchanged_write;
 
+    "ambiguity.client-context", Must, ["AMB-CLIENT-CONTEXT", "UR-3"],
+    "An x-amz-Client-Context that is not base64",
+    "UpdateRecords with an x-amz-Client-Context that is not base64 of UTF-8 is refused 400 InvalidParameterException and changes nothing (ignoring the header and writing is NON-STRICT); a well-formed one is accepted."
+        => client_context;
+
     "ambiguity.error-precedence", Unstated, ["AMB-X-ERROR-PRECEDENCE", "VAL-1", "UR-2"],
     "A request that breaks several rules",
     "A request with an invalid key, a stale count and a garbage token answers the first broken rule in reference order (another broken rule's error is NON-STRICT)."
@@ -153,6 +159,32 @@ async fn empty_patches(s: &mut Session) -> Result<(), Stop> {
         Some(Vec::new()),
         TokenChoice::Fresh,
         Intent::Success,
+    )
+    .await?;
+    s.list(&path).await?;
+    Ok(())
+}
+
+async fn client_context(s: &mut Session) -> Result<(), Stop> {
+    use base64::Engine as _;
+    let path = s.dataset("prefs");
+    let plain =
+        base64::engine::general_purpose::STANDARD.encode(r#"{"client":{"app_title":"cogsync"}}"#);
+    update_with_context_intended(
+        s,
+        &path,
+        vec![replace("a", "1", 0)],
+        &plain,
+        Intent::Success,
+    )
+    .await?;
+    // Whichever way the endpoint reads the bad header, the listing must agree with it.
+    update_with_context_intended(
+        s,
+        &path,
+        vec![replace("a", "2", 1)],
+        "%%not base64%%",
+        Intent::Error(ErrorKind::InvalidParameter),
     )
     .await?;
     s.list(&path).await?;

@@ -39,6 +39,38 @@ pub(super) async fn update_intended(
     s.update_with(path, device_id, patches, token).await
 }
 
+/// UpdateRecords with a fresh token and an `x-amz-Client-Context` header, with the outcome
+/// the case means to provoke.
+pub(super) async fn update_with_context_intended(
+    s: &mut Session,
+    path: &DatasetPath,
+    patches: Vec<RecordPatch>,
+    client_context: &str,
+    intent: Intent,
+) -> Result<Answer, Stop> {
+    let call = Call::UpdateRecords {
+        request: UpdateRecordsRequest {
+            path: path.clone(),
+            client_context: Some(client_context.to_owned()),
+            body: UpdateRecordsBody {
+                device_id: Some(DEVICE.to_owned()),
+                record_patches: Some(patches.clone()),
+                sync_session_token: None,
+            },
+        },
+        token: s.update_claim(path, &TokenChoice::Fresh),
+    };
+    s.intend(&call, intent)?;
+    s.update_with_context(
+        path,
+        Some(DEVICE),
+        Some(patches),
+        TokenChoice::Fresh,
+        Some(client_context.to_owned()),
+    )
+    .await
+}
+
 /// UpdateRecords with the dataset's latest token, meant to succeed.
 pub(super) async fn write(
     s: &mut Session,
