@@ -93,7 +93,8 @@ async fn run_against(
         jobs: Jobs::Fixed(jobs.max(1)),
         inflight_max: jobs.max(1),
         keep: false,
-        strict: false,
+        // A fault that breaks only a SHOULD is caught as a failure only under --strict.
+        strict: fault.is_some_and(Fault::breaks_should_only),
         expect_fail: Default::default(),
         max_fail: fault.is_some().then_some(1),
     };
@@ -218,7 +219,13 @@ async fn run_fault(fault: Fault, args: &MutantsArgs, seed: u64) -> anyhow::Resul
         description: fault.description().to_owned(),
         killed: found.is_some(),
         needs_concurrency: found.is_none() && fault.needs_concurrency(),
-        killed_by: found.as_ref().map(|(by, _)| by.clone()),
+        killed_by: found.as_ref().map(|(by, _)| {
+            if fault.breaks_should_only() {
+                format!("{by} (--strict)")
+            } else {
+                by.clone()
+            }
+        }),
         first_failure_ms: outcome.first_failure_ms,
         shrunk_len: found.as_ref().map(|(_, len)| *len),
         wall_ms: started.elapsed().as_secs_f64() * 1000.0,

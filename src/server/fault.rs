@@ -369,6 +369,13 @@ impl Fault {
     pub fn needs_concurrency(self) -> bool {
         self == Fault::LostUpdateRace
     }
+
+    /// Whether the fault breaks only a SHOULD, so only a `--strict` run can fail it: a bulk
+    /// publish may take any time (AMB-BULK-TIME), so one that never ends is only seen not to
+    /// end within the case's wait.
+    pub fn breaks_should_only(self) -> bool {
+        self == Fault::BulkPublishNeverCompletes
+    }
 }
 
 impl fmt::Display for Fault {
