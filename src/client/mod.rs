@@ -213,6 +213,29 @@ pub struct RawRequest {
     pub body: Vec<u8>,
 }
 
+impl RawRequest {
+    /// A request whose body, if any, is JSON: the content type is added to `headers`.
+    pub fn json(
+        method: &str,
+        path_and_query: String,
+        mut headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> RawRequest {
+        if !body.is_empty() {
+            headers.push((
+                "content-type".to_owned(),
+                spec::CONTENT_TYPE_JSON.to_owned(),
+            ));
+        }
+        RawRequest {
+            method: method.to_owned(),
+            path_and_query,
+            headers,
+            body,
+        }
+    }
+}
+
 /// What a raw exchange returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawResponse {
@@ -262,7 +285,7 @@ fn with_query(path: String, params: &[(&str, Option<String>)]) -> String {
 
 /// The HTTP form of a typed request, as an AWS SDK would send it.
 pub fn to_raw(request: &Request) -> RawRequest {
-    let (method, path_and_query, mut headers, body) = match request {
+    let (method, path_and_query, headers, body) = match request {
         Request::UpdateRecords(r) => {
             let mut headers = Vec::new();
             if let Some(ctx) = &r.client_context {
@@ -304,18 +327,7 @@ pub fn to_raw(request: &Request) -> RawRequest {
             ("GET", identity_path(&r.path), Vec::new(), Vec::new())
         }
     };
-    if !body.is_empty() {
-        headers.push((
-            "content-type".to_owned(),
-            spec::CONTENT_TYPE_JSON.to_owned(),
-        ));
-    }
-    RawRequest {
-        method: method.to_owned(),
-        path_and_query,
-        headers,
-        body,
-    }
+    RawRequest::json(method, path_and_query, headers, body)
 }
 
 fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {

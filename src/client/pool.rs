@@ -2,7 +2,7 @@
 //! sends them.
 
 use super::{RawRequest, encode_label, with_query};
-use crate::spec::{self, PoolRequest};
+use crate::spec::PoolRequest;
 
 /// The raw request of a typed call of the eleven. POST operations without input members
 /// (BulkPublish, GetBulkPublishDetails) send `{}` as the SDKs do.
@@ -89,20 +89,7 @@ pub fn pool_to_raw(request: &PoolRequest) -> RawRequest {
             b"{}".to_vec(),
         ),
     };
-    let headers = if body.is_empty() {
-        Vec::new()
-    } else {
-        vec![(
-            "content-type".to_owned(),
-            spec::CONTENT_TYPE_JSON.to_owned(),
-        )]
-    };
-    RawRequest {
-        method: method.to_owned(),
-        path_and_query,
-        headers,
-        body,
-    }
+    RawRequest::json(method, path_and_query, Vec::new(), body)
 }
 
 #[cfg(test)]

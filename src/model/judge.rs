@@ -1012,17 +1012,30 @@ impl fmt::Display for Expected {
 /// `409 ResourceConflictException; also allowed: 400 InvalidParameterException [AMB-X-ERROR-PRECEDENCE]`.
 impl fmt::Display for Expectation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, outcome) in self.outcomes.iter().enumerate() {
-            match index {
-                0 => write!(f, "{}", outcome.expected)?,
-                1 => write!(f, "; also allowed: {}", outcome.expected)?,
-                _ => write!(f, " | {}", outcome.expected)?,
-            }
-            if !outcome.ambiguities.is_empty() {
-                let ids: Vec<&str> = outcome.ambiguities.iter().map(|a| a.id()).collect();
-                write!(f, " [{}]", ids.join(", "))?;
-            }
-        }
-        Ok(())
+        write_outcomes(
+            f,
+            self.outcomes
+                .iter()
+                .map(|o| (&o.expected, o.ambiguities.as_slice())),
+        )
     }
+}
+
+/// Writes allowed outcomes, reference first, each with the open points it departs on.
+pub(crate) fn write_outcomes<'a, E: fmt::Display + 'a>(
+    f: &mut fmt::Formatter<'_>,
+    outcomes: impl Iterator<Item = (&'a E, &'a [Ambiguity])>,
+) -> fmt::Result {
+    for (index, (expected, ambiguities)) in outcomes.enumerate() {
+        match index {
+            0 => write!(f, "{expected}")?,
+            1 => write!(f, "; also allowed: {expected}")?,
+            _ => write!(f, " | {expected}")?,
+        }
+        if !ambiguities.is_empty() {
+            let ids: Vec<&str> = ambiguities.iter().map(|a| a.id()).collect();
+            write!(f, " [{}]", ids.join(", "))?;
+        }
+    }
+    Ok(())
 }

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::judge::{Judgement, Mismatch, check_error};
+use super::judge::{Judgement, Mismatch, check_error, write_outcomes};
 use super::{Ambiguity, Model};
 use crate::spec::{
     APPLICATION_ARN_PATTERN, BulkPublishDetails, CognitoStreams, DatasetName, DatasetPath,
@@ -1154,18 +1154,12 @@ impl fmt::Display for PoolExpected {
 
 impl fmt::Display for PoolExpectation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, outcome) in self.outcomes.iter().enumerate() {
-            match index {
-                0 => write!(f, "{}", outcome.expected)?,
-                1 => write!(f, "; also allowed: {}", outcome.expected)?,
-                _ => write!(f, " | {}", outcome.expected)?,
-            }
-            if !outcome.ambiguities.is_empty() {
-                let ids: Vec<&str> = outcome.ambiguities.iter().map(|a| a.id()).collect();
-                write!(f, " [{}]", ids.join(", "))?;
-            }
-        }
-        Ok(())
+        write_outcomes(
+            f,
+            self.outcomes
+                .iter()
+                .map(|o| (&o.expected, o.ambiguities.as_slice())),
+        )
     }
 }
 

@@ -488,15 +488,7 @@ impl<T: Transport> Session<T> {
         {
             self.tokens.issue(&request.path, token, now);
         }
-        let verdict = match &judgement {
-            Judgement::Reference => StepVerdict::Reference,
-            Judgement::NonStrict(a) => StepVerdict::NonStrict {
-                ambiguities: a.iter().map(|x| x.id().to_owned()).collect(),
-            },
-            Judgement::Mismatch(m) => StepVerdict::Mismatch {
-                first_difference: m.first_difference.clone(),
-            },
-        };
+        let verdict = StepVerdict::of(&judgement);
         self.steps.push(Step {
             operation: operation_name(&call).to_owned(),
             exchanges,
@@ -672,15 +664,7 @@ impl<T: Transport> Session<T> {
                 self.model
                     .advance_pool(&request, &expectation, index, &observed);
             }
-            let verdict = match &judgement {
-                Judgement::Reference => StepVerdict::Reference,
-                Judgement::NonStrict(a) => StepVerdict::NonStrict {
-                    ambiguities: a.iter().map(|x| x.id().to_owned()).collect(),
-                },
-                Judgement::Mismatch(m) => StepVerdict::Mismatch {
-                    first_difference: m.first_difference.clone(),
-                },
-            };
+            let verdict = StepVerdict::of(&judgement);
             self.steps.push(Step {
                 operation: operation.to_owned(),
                 exchanges,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::client::Exchange;
+use crate::model::Judgement;
 
 /// The verdict on one case (or on the random phase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,6 +79,21 @@ pub enum StepVerdict {
     Trouble {
         trouble: String,
     },
+}
+
+impl StepVerdict {
+    /// The transcript's account of the model's judgement of an answer.
+    pub fn of(judgement: &Judgement) -> StepVerdict {
+        match judgement {
+            Judgement::Reference => StepVerdict::Reference,
+            Judgement::NonStrict(a) => StepVerdict::NonStrict {
+                ambiguities: a.iter().map(|x| x.id().to_owned()).collect(),
+            },
+            Judgement::Mismatch(m) => StepVerdict::Mismatch {
+                first_difference: m.first_difference.clone(),
+            },
+        }
+    }
 }
 
 /// One step of a transcript: what was sent, what the model allowed, what came back.
