@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 
 use crate::client::to_raw;
+use crate::server::pool::{match_pool_route, parse_pool};
 use crate::server::{ParsedRequest, parse_request};
 use crate::spec;
 
@@ -180,6 +181,16 @@ pub fn check_parts(parts: &RawParts<'_>) {
             "the parsed request keeps {kept} bytes of strings from {input_len} bytes of input"
         );
         round_trip(&parsed, &request);
+    } else if let Some(route) = match_pool_route(&parts.method, &parts.path) {
+        // The eleven pool-level operations have their own parser: it must not panic, and a
+        // refusal is a client error.
+        if let Err(rejection) = parse_pool(route, parts.query.as_deref(), parts.body, None, None) {
+            let status = rejection.wire(None).status;
+            assert!(
+                (400..500).contains(&status),
+                "a pool request is refused with {status}: {rejection}"
+            );
+        }
     }
 }
 
@@ -210,6 +221,23 @@ pub fn json_body(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::parse::match_route;
+
+    #[test]
+    fn pool_level_requests_reach_their_parser() {
+        // Accepted, refused by a constraint, refused as not JSON: none panics.
+        for text in [
+            &b"POST /identitypools/us-east-1%3A0a/configuration\n\n{\"CognitoStreams\":{\"StreamName\":\"s\"}}"[..],
+            b"POST /identitypools/us-east-1%3A0a/identity/us-east-1%3A0b/device\n\n{\"Platform\":\"X\",\"Token\":\"t\"}",
+            b"POST /identitypools/us-east-1%3A0a/events\n\n[",
+            b"GET /identitypools?maxResults=0\n\n",
+        ] {
+            let parts = split(text);
+            assert!(match_route(&parts.method, &parts.path).is_none());
+            assert!(match_pool_route(&parts.method, &parts.path).is_some());
+            parse_request_target(text);
+        }
+    }
 
     #[test]
     fn fuzz_text_splits_like_an_http_request() {
